@@ -1,0 +1,133 @@
+"""Document-level facts: title, issuer and its region, publication date, default report period and status."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .model import Model
+from .periods import Resolved, resolve
+from .recognize import PeriodSpec, find_periods
+from .segment import Line
+
+TITLE_MAX_LEN = 90
+TITLE_SEARCH_LINES = 25
+_DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*$")
+
+
+@dataclass
+class DocInfo:
+    """What the whole document says about itself (normalized coordinates)."""
+
+    title: Optional[tuple[int, int]] = None
+    issuer: Optional[str] = None
+    region: Optional[str] = None
+    published: Optional[str] = None
+    published_year: Optional[int] = None
+    report: Optional[Resolved] = None
+    report_spec: Optional[PeriodSpec] = None
+    status: str = "actual"
+    national: bool = False
+    title_lines: list[int] = field(default_factory=list)
+
+
+def _find_title(doc: str, lines: list[Line], model: Model) -> Optional[int]:
+    words = model.meta.get("title_words", [])
+    seen = 0
+    for i, line in enumerate(lines):
+        if line.kind in ("blank", "noise", "meta"):
+            continue
+        seen += 1
+        if seen > TITLE_SEARCH_LINES or line.kind == "heading":
+            return None
+        text = doc[line.start:line.end].strip()
+        if len(text) <= TITLE_MAX_LEN and any(w in text for w in words) and not text.endswith(("。", ":", ",")):
+            return i
+    return None
+
+
+def _region_from(text: str, model: Model) -> Optional[str]:
+    for key in ("issuer_pattern", "place_pattern"):
+        pat = model.meta.get(key)
+        if pat:
+            m = re.search(pat, text)
+            if m:
+                return m.group("region")
+    return None
+
+
+def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
+    """Title, issuer/region, publication date, report period and status of the document."""
+    info = DocInfo()
+    national_words = model.meta.get("national_words", [])
+    t = _find_title(doc, lines, model)
+    title_text = ""
+    if t is not None:
+        line = lines[t]
+        line.kind = "title"
+        info.title = (line.start, line.end)
+        info.title_lines.append(t)
+        title_text = doc[line.start:line.end]
+        # a repeated title (scraped pages often print it twice) is a title too
+        for j in range(t + 1, min(len(lines), t + 8)):
+            other = doc[lines[j].start:lines[j].end].strip()
+            if lines[j].kind == "text" and other and other != title_text.strip() and _similar(other, title_text):
+                lines[j].kind = "title"
+                info.title_lines.append(j)
+
+    meta_text = " ".join(doc[ln.start:ln.end] for ln in lines if ln.kind == "meta")
+    for label in model.meta.get("published_labels", []):
+        m = re.search(label + r"\s*[:|]?\s*\|?\s*((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", meta_text)
+        if m:
+            y, mo, d = map(int, m.groups())
+            info.published, info.published_year = f"{y:04d}-{mo:02d}-{d:02d}", y
+            break
+    if info.published is None:  # a signature date on a line of its own, near the end
+        for line in reversed(lines[-40:]):
+            m = _DATE_LINE.match(doc[line.start:line.end])
+            if m and line.kind == "text":
+                y, mo, d = map(int, m.groups())
+                info.published, info.published_year = f"{y:04d}-{mo:02d}-{d:02d}", y
+                line.kind = "meta"
+                break
+
+    info.region = _region_from(title_text, model) or _region_from(meta_text, model)
+    if info.region is None:
+        tail = [doc[ln.start:ln.end] for ln in lines[-40:] if ln.kind == "text" and ln.end - ln.start <= 30]
+        for text in reversed(tail):
+            info.region = _region_from(text, model)
+            if info.region:
+                break
+    if info.region is None:
+        head = doc[: min(len(doc), 3000)]
+        info.region = _region_from(head, model)
+    info.issuer = info.region
+    if any(w in title_text for w in national_words) or any(w in meta_text for w in national_words):
+        info.national = True
+        info.region = model.meta.get("national_region", "全国")
+
+    specs = find_periods(doc, model, info.title[0], info.title[1]) if info.title else []
+    if not specs:  # the first period with a year in the opening of the body
+        for line in lines:
+            if line.kind in ("text", "heading"):
+                specs = [s for s in find_periods(doc, model, line.start, line.end) if s.year is not None]
+                if specs:
+                    specs = [PeriodSpec(s.start, s.end, s.name, s.year, s.m1, s.m2, s.day, s.asof)
+                             for s in specs[:1]]
+                    break
+    specs = [s for s in specs if s.year is not None]
+    if specs:
+        info.report_spec = specs[0]
+        info.report = resolve(specs[0], None, stock=False)
+    if any(w in title_text for w in model.plan_title_words):
+        info.status = "planned"
+    return info
+
+
+def _similar(a: str, b: str) -> bool:
+    a, b = a.strip(), b.strip()
+    if not a or not b or len(a) > TITLE_MAX_LEN:
+        return False
+    common = len(set(a) & set(b))
+    return common >= 0.8 * min(len(set(a)), len(set(b)))

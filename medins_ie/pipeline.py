@@ -1,0 +1,217 @@
+"""The extractor: runs the stages in order over one document and builds the public records.
+
+    normalize -> segment (+ meta) -> recognize -> tables -> relate -> validate -> build
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Union
+
+from .meta import DocInfo, document_info
+from .model import Model, load_model
+from .normalize import Normalized, normalize
+from .records import Document, Entity, Evidence, Meta, Period, Record
+from .recognize import find_periods, find_quantities, find_terms
+from .relate import Bound, Relater
+from .segment import Line, segment
+from . import tables as _tables
+from . import validate as _validate
+
+MAX_CHARS = 50_000_000   # a document longer than this is refused with a ValueError
+
+
+def _check_text(text: object) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        raise TypeError("medins_ie.extract() takes str, not bytes: decode it first, "
+                        "or use medins_ie.extract_file(path) which detects the encoding")
+    raise TypeError(f"medins_ie.extract() takes the document text as str, not {type(text).__name__}")
+
+
+class Extractor:
+    """A loaded rule model ready to extract; reuse one instance for many documents."""
+
+    def __init__(self, model: Union[Model, str, Path, None] = None):
+        self.model = model if isinstance(model, Model) else load_model(model)
+
+    def __repr__(self) -> str:
+        return f"Extractor(model={str(self.model.path)!r})"
+
+    # ---------------------------------------------------------------- one document
+    def extract(self, text: str) -> Document:
+        """Extract every figure of ``text`` as records with spans into ``text``."""
+        text = _check_text(text)
+        if len(text) > MAX_CHARS:
+            raise ValueError(f"document of {len(text)} characters is longer than the limit of {MAX_CHARS}")
+        if not text.strip():
+            return Document()
+        norm = normalize(text, self.model.char_table)
+        return self._extract_normalized(text, norm)
+
+    def _extract_normalized(self, original: str, norm: Normalized) -> Document:
+        model, doc = self.model, norm.text
+        lines = segment(doc, model)
+        info = document_info(doc, lines, model)
+        content = [ln for ln in lines if ln.kind not in ("blank", "noise", "meta")]
+        quantities, periods, terms = [], [], []
+        for ln in content:
+            quantities.extend(find_quantities(doc, model, ln.start, ln.end))
+            periods.extend(find_periods(doc, model, ln.start, ln.end))
+            terms.extend(find_terms(doc, model, ln.start, ln.end))
+        periods, quantities, terms = _resolve_overlaps(periods, quantities, terms)
+
+        relater = Relater(doc, model, info, terms, quantities, periods)
+        found_tables = _tables.find_tables(doc, lines, relater, model)
+        in_table = {i for t in found_tables for i in t.line_indexes}
+        for idx, line in enumerate(lines):
+            if idx in in_table:
+                t = next(t for t in found_tables if t.line_indexes and t.line_indexes[0] == idx)
+                if t is not None:
+                    _tables.bind_table(t, relater)
+                continue
+            if line.kind == "heading":
+                relater.heading_line(line)
+            elif line.kind == "text":
+                if relater.line_is_short_heading(line):
+                    relater.short_heading(line)
+                else:
+                    relater.body(line.start, line.end)
+            elif line.kind == "title":
+                continue
+        bound = relater.bound
+        return self._build(original, norm, info, bound, quantities, periods, terms, found_tables)
+
+    # ---------------------------------------------------------------- records
+    def _build(self, original: str, norm: Normalized, info: DocInfo, bound: list[Bound], quantities, periods,
+               terms, found_tables) -> Document:
+        order = sorted(range(len(bound)), key=lambda i: (bound[i].q.start, bound[i].q.end))
+        ids = {i: f"r{n + 1}" for n, i in enumerate(order)}
+        records: list[Record] = []
+
+        def span(s: int, e: int) -> tuple[int, int]:
+            return norm.span(s, e)
+
+        def ev(role: str, s: int, e: int) -> Evidence:
+            os_, oe = span(s, e)
+            return Evidence(role, original[os_:oe], (os_, oe))
+
+        for i in order:
+            b = bound[i]
+            s, e = span(b.q.start, b.q.end)
+            period = None
+            if b.period is not None:
+                ptext, pspan = None, None
+                if b.period_span is not None:
+                    pspan = span(*b.period_span)
+                    ptext = original[pspan[0]:pspan[1]]
+                period = Period(ptext, pspan, b.period.start, b.period.end, b.period.kind)
+            evidence = [ev(role, ps, pe) for role, ps, pe in b.evidence]
+            if b.period_span is not None:
+                evidence.append(ev("period", *b.period_span))
+            records.append(Record(
+                id=ids[i], type=b.type, value=float(b.value), unit=b.unit, text=original[s:e], span=(s, e),
+                scheme=b.scheme, account=b.account, metric=b.metric, measure=b.measure, status=b.status,
+                period=period, region=b.region, qualifiers=b.qualifiers, evidence=evidence,
+                related=ids.get(b.related) if b.related is not None else None,
+            ))
+        entities: list[Entity] = []
+        for q in quantities:
+            if q.type is not None:
+                s, e = span(q.start, q.end)
+                entities.append(Entity(q.type, original[s:e], (s, e)))
+        for p in periods:
+            s, e = span(p.start, p.end)
+            entities.append(Entity("period", original[s:e], (s, e), p.name))
+        for t in terms:
+            s, e = span(t.start, t.end)
+            a = t.assignments[0]
+            label = a.field if a.field in ("scheme", "account", "metric", "region") else (
+                "qualifier" if a.field in ("setting", "location", "settlement", "institution", "payment_method")
+                else a.field + "_cue")
+            entities.append(Entity(label, original[s:e], (s, e), a.label))
+        entities.sort(key=lambda x: (x.span[0], x.span[1]))
+
+        meta = Meta(status=info.status, region=info.region, issuer=info.issuer, published=info.published)
+        if info.title is not None:
+            s, e = span(*info.title)
+            meta.title, meta.title_span = original[s:e].strip(), (s, e)
+        if info.report is not None:
+            pspan = span(info.report_spec.start, info.report_spec.end) if info.report_spec else None
+            meta.report_period = Period(original[pspan[0]:pspan[1]] if pspan else None, pspan,
+                                        info.report.start, info.report.end, info.report.kind)
+        document = Document(records=records, entities=entities, meta=meta,
+                            tables=[_tables.to_public(t, ids, span, original) for t in found_tables])
+        document.findings = _validate.check(document, bound, ids, found_tables)
+        return document
+
+    # ---------------------------------------------------------------- many documents
+    def pipe(self, texts: Iterable[str], batch_size: int = 16, n_process: int = 1) -> Iterator[Document]:
+        """Extract many documents, in input order.
+
+        A document that cannot be processed yields an empty ``Document`` whose ``meta.warnings`` says
+        why, so one bad page never stops a batch. ``n_process > 1`` uses worker processes.
+        """
+        if n_process == 1:
+            for text in texts:
+                yield self._safe_extract(text)
+            return
+        n_process = os.cpu_count() or 1 if n_process < 1 else n_process
+        with ProcessPoolExecutor(max_workers=n_process, initializer=_init_worker,
+                                 initargs=(str(self.model.path),)) as pool:
+            yield from pool.map(_worker_extract, texts, chunksize=max(1, batch_size))
+
+    def _safe_extract(self, text: object) -> Document:
+        try:
+            return self.extract(text)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            return Document(meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
+
+
+def _resolve_overlaps(periods, quantities, terms):
+    """Periods beat bare numbers; quantities with a unit beat periods; terms inside either are dropped."""
+    q_keep = []
+    p_spans = [(p.start, p.end) for p in periods]
+    import bisect
+
+    p_starts = [s for s, _ in p_spans]
+    drop_periods: set[int] = set()
+    for q in quantities:
+        i = bisect.bisect_right(p_starts, q.end) - 1
+        clash = None
+        while i >= 0 and p_spans[i][1] > q.start:
+            if p_spans[i][0] < q.end:
+                clash = i
+                break
+            i -= 1
+        if clash is None:
+            q_keep.append(q)
+        elif not q.bare and q.unit_surface:
+            q_keep.append(q)
+            drop_periods.add(clash)
+    periods = [p for i, p in enumerate(periods) if i not in drop_periods]
+    occupied = sorted([(q.start, q.end) for q in q_keep if not q.bare] + [(p.start, p.end) for p in periods])
+    starts = [s for s, _ in occupied]
+    t_keep = []
+    for t in terms:
+        i = bisect.bisect_right(starts, t.start) - 1
+        inside = (i >= 0 and occupied[i][1] > t.start) or (i + 1 < len(occupied) and occupied[i + 1][0] < t.end)
+        if not inside:
+            t_keep.append(t)
+    return periods, q_keep, t_keep
+
+
+_WORKER: Optional[Extractor] = None
+
+
+def _init_worker(model_path: str) -> None:
+    global _WORKER
+    _WORKER = Extractor(model_path)
+
+
+def _worker_extract(text: object) -> Document:
+    assert _WORKER is not None
+    return _WORKER._safe_extract(text)

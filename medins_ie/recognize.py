@@ -1,0 +1,201 @@
+"""Stage 4: typed mentions in the normalized text — quantities, periods and lexicon terms.
+
+Each recogniser is one compiled pattern from the model applied with ``finditer`` (linear time);
+the results are plain tuples-with-names in normalized coordinates, merged in span order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+from .model import Assignment, Model
+
+CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+@dataclass
+class Quantity:
+    """A number with its multiplier and unit (``unit_surface`` empty for a bare number)."""
+
+    start: int
+    end: int
+    value: float
+    type: Optional[str]          # amount | count | ratio, or None when no unit says it
+    unit: Optional[str]
+    unit_surface: str = ""
+    has_multiplier: bool = False
+    per: str = ""
+    negative: bool = False
+
+    @property
+    def bare(self) -> bool:
+        return not self.unit_surface and not self.has_multiplier
+
+
+@dataclass
+class PeriodSpec:
+    """A parsed period expression; the year may be missing and is resolved in context."""
+
+    start: int
+    end: int
+    name: str
+    year: Optional[int] = None
+    m1: Optional[int] = None
+    m2: Optional[int] = None
+    day: Optional[int] = None
+    asof: bool = False           # 截至/截止 before it, or 底/末 after it
+    months: tuple[int, ...] = ()
+
+
+@dataclass
+class Term:
+    """A lexicon term and what it assigns."""
+
+    start: int
+    end: int
+    assignments: tuple[Assignment, ...]
+
+    def get(self, field: str) -> Optional[Assignment]:
+        for a in self.assignments:
+            if a.field == field:
+                return a
+        return None
+
+
+def _int(s: Optional[str]) -> Optional[int]:
+    return int(s) if s else None
+
+
+def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = None) -> list[PeriodSpec]:
+    """Period expressions in ``text[pos:endpos]``."""
+    out: list[PeriodSpec] = []
+    endpos = len(text) if endpos is None else endpos
+    for m in model.period_re.finditer(text, pos, endpos):
+        gd = m.groupdict()
+        idx = next(i for i, name in enumerate(model.period_names) if gd.get(f"_p{i}") is not None)
+        name = model.period_names[idx]
+        spec = PeriodSpec(m.start(), m.end(), name, year=_int(gd.get("y")))
+        q, qn, h = gd.get("q"), gd.get("qn"), gd.get("h")
+        if gd.get("m1"):
+            spec.m1, spec.m2 = int(gd["m1"]), int(gd["m2"])
+        elif q:
+            spec.m1, spec.m2 = 3 * CN_Q[q] - 2, 3 * CN_Q[q]
+        elif qn:
+            spec.m1, spec.m2 = 1, 3 * CN_Q[qn]
+        elif h:
+            spec.m1, spec.m2 = (1, 6) if h == "上" else (7, 12)
+        elif gd.get("mlist"):
+            spec.months = tuple(int(x) for x in _digits(gd["mlist"]))
+            spec.m1, spec.m2 = min(spec.months), max(spec.months)
+        elif gd.get("m"):
+            spec.m1 = spec.m2 = int(gd["m"])
+            spec.day = _int(gd.get("d"))
+        elif gd.get("end"):
+            spec.m1 = spec.m2 = 12
+            spec.asof = True
+        if gd.get("end") in ("底", "末"):
+            spec.asof = True
+        if spec.day is not None:
+            spec.asof = True
+        before = text[max(0, m.start() - 6):m.start()]
+        if model.asof_re.search(before):
+            spec.asof = True
+        out.append(spec)
+    return out
+
+
+def _digits(s: str) -> list[str]:
+    out, cur = [], ""
+    for ch in s:
+        if ch.isdigit():
+            cur += ch
+        elif cur:
+            out.append(cur)
+            cur = ""
+    if cur:
+        out.append(cur)
+    return out
+
+
+def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int] = None) -> list[Quantity]:
+    """Arabic-digit and Chinese-numeral quantities in ``text[pos:endpos]`` (bare numbers included)."""
+    endpos = len(text) if endpos is None else endpos
+    out: list[Quantity] = []
+    for m in model.quantity_re.finditer(text, pos, endpos):
+        num = m.group("num").replace(",", "")
+        try:
+            value = float(num)
+        except ValueError:
+            continue
+        unit_surface = m.group("unit") or ""
+        mult = m.group("mult") or ""
+        if m.group("yi"):
+            value = value * 1e8 + float(m.group("num2")) * model.multipliers.get(mult, 1.0)
+            mult_factor = 1.0
+            has_mult = True
+        else:
+            mult_factor = model.multipliers.get(mult, 1.0)
+            has_mult = bool(mult)
+        end = m.end()
+        if unit_surface == "个" and _starts_with_any(text, end, model.count_nouns):
+            utype, unit = "count", model.count_nouns[_starts_with_any(text, end, model.count_nouns)]
+        elif unit_surface:
+            u = model.units[unit_surface]
+            utype, unit = u.type, u.unit
+        else:
+            utype = unit = None
+        if utype == "ratio":
+            if has_mult:  # "5万%" is not a ratio we understand
+                continue
+            if unit_surface == "‰":
+                value /= 10.0
+        else:
+            value *= mult_factor
+        negative = bool(m.group("neg"))
+        if negative:
+            value = -value
+        if not math.isfinite(value):
+            continue
+        value = round(value, 6)
+        out.append(Quantity(m.start(), end, value, utype, unit, unit_surface, has_mult,
+                            per=(m.group("per") or "")[1:], negative=negative))
+    for m in model.cn_quantity_re.finditer(text, pos, endpos):
+        q = _cn_quantity(m, model)
+        if q is not None:
+            out.append(q)
+    out.sort(key=lambda q: q.start)
+    return out
+
+
+def _starts_with_any(text: str, pos: int, words: dict[str, str]) -> Optional[str]:
+    best = None
+    for w in words:
+        if text.startswith(w, pos) and (best is None or len(w) > len(best)):
+            best = w
+    return best
+
+
+def _cn_quantity(m, model: Model) -> Optional[Quantity]:
+    import cn2an  # imported lazily: most documents have no Chinese-numeral amounts
+
+    try:
+        if m.group("pct"):
+            value = float(cn2an.cn2an(m.group("pct")[3:], "smart"))
+            return Quantity(m.start(), m.end(), value, "ratio", "%", "百分之")
+        surface = m.group("cn")
+        if len(surface) < 2 or surface in ("千万", "万亿"):
+            return None
+        value = float(cn2an.cn2an(surface, "smart"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    u = model.units[m.group("cnunit")]
+    return Quantity(m.start(), m.end(), value, u.type, u.unit, m.group("cnunit"), True)
+
+
+def find_terms(text: str, model: Model, pos: int = 0, endpos: Optional[int] = None) -> list[Term]:
+    """Leftmost-longest lexicon terms in ``text[pos:endpos]``."""
+    endpos = len(text) if endpos is None else endpos
+    terms = model.terms
+    return [Term(m.start(), m.end(), terms[m.group().lower()]) for m in model.term_re.finditer(text, pos, endpos)]

@@ -1,0 +1,424 @@
+"""Stage 5: bind every quantity to scheme, account, metric, measure, status, period, region, qualifiers.
+
+One left-to-right pass over each line's mentions with a scope stack:
+
+    document -> heading stack -> inline section (一是…) -> sentence -> ``;`` part -> clause -> parenthetical
+
+A ``Scope`` holds what is in force. Terms update it; a quantity takes a snapshot. Punctuation
+moves between scopes: ``,``/``、`` start a clause (clause-scoped terms and pending cues lapse),
+``;`` restores the item fields (account, metric, ...) of the sentence, ``。`` restores the section,
+``(`` pushes a copy that ``)`` drops (a breakdown inherits the figure it breaks down), and ``(含…)``
+adds an ``includes`` qualifier instead of changing the scheme.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
+
+from .meta import DocInfo
+from .model import Model
+from .periods import Resolved, resolve
+from .recognize import PeriodSpec, Quantity, Term
+from .segment import Line, heading_label, is_short_heading, sentences
+
+MAX_PAREN_DEPTH = 16
+BARE_GAP = 1          # a bare number must follow its metric word within this many characters
+_PUNCT = re.compile(r"[,、;:()。!?《》〔〕\[\]【】]")
+_INCLUDES = ("含", "包含", "包括")
+_MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_balance", "medical_cost",
+                    "fund_payment", "prepayment"})
+
+Ev = tuple[str, int, int]   # (field-or-role, start, end) evidence in normalized coordinates
+
+
+@dataclass
+class Scope:
+    """What is in force at a point of the text: label plus the span that said it."""
+
+    scheme: Optional[tuple[str, int, int]] = None        # population/main scheme
+    fund: Optional[tuple[str, int, int]] = None          # clause-scoped paying fund (大病保险, 医疗救助 ...)
+    account: Optional[tuple[str, int, int]] = None
+    metric: Optional[tuple[str, int, int]] = None
+    period: Optional[PeriodSpec] = None
+    region: Optional[tuple[str, int, int]] = None
+    status: Optional[tuple[str, int, int]] = None
+    quals: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)   # key -> (label, s, e, clause)
+    includes: tuple[str, ...] = ()
+    explicit_scheme: bool = False                        # a scheme term in this sentence (not inherited)
+    account_clause: int = -1                             # clause in which the account was stated
+
+    def copy(self) -> "Scope":
+        return replace(self, quals=dict(self.quals))
+
+    def overlay(self, other: "Scope") -> "Scope":
+        """This scope with every field that ``other`` sets taking precedence."""
+        out = self.copy()
+        for name in ("scheme", "fund", "account", "metric", "period", "region", "status"):
+            value = getattr(other, name)
+            if value is not None:
+                setattr(out, name, value)
+        out.quals.update(other.quals)
+        if other.includes:
+            out.includes = other.includes
+        return out
+
+
+@dataclass
+class Bound:
+    """A quantity with its bound fields (normalized coordinates), before records are built."""
+
+    q: Quantity
+    type: str
+    unit: str
+    value: float
+    scheme: Optional[str]
+    account: Optional[str]
+    metric: str
+    measure: str
+    status: str
+    period: Optional[Resolved]
+    period_span: Optional[tuple[int, int]]
+    region: Optional[str]
+    qualifiers: dict[str, Any]
+    evidence: list[Ev]
+    related: Optional[int] = None          # index into the bound list
+    parent: Optional[int] = None           # the figure a parenthetical breaks down
+    sentence: int = 0
+    table: Optional[str] = None
+
+
+@dataclass
+class _Frame:
+    base: Scope
+    last_level: Optional[int] = None       # index of the last level record in this frame
+    cue: Optional[tuple[str, int, int]] = None
+    sign: int = 0
+    includes_frame: bool = False
+    parent_record: Optional[int] = None
+
+
+class Relater:
+    """Binds the quantities of one document; create one per document."""
+
+    def __init__(self, doc: str, model: Model, info: DocInfo, terms: list[Term], quantities: list[Quantity],
+                 periods: list[PeriodSpec]):
+        self.doc, self.model, self.info = doc, model, info
+        self.terms, self.quantities, self.periods = terms, quantities, periods
+        self._t_starts = [t.start for t in terms]
+        self._q_starts = [q.start for q in quantities]
+        self._p_starts = [p.start for p in periods]
+        self.bound: list[Bound] = []
+        self.sentence_no = 0
+        self.doc_scope = Scope()
+        if info.region:
+            self.doc_scope.region = (info.region, -1, -1)
+        if info.status == "planned":
+            self.doc_scope.status = ("planned", -1, -1)
+        self.heading_stack: list[tuple[int, Scope]] = []
+
+    # ------------------------------------------------------------ events
+    def _events(self, start: int, end: int) -> list[tuple[int, int, str, Any]]:
+        """Mentions and punctuation in ``[start, end)``, in order, nested ones dropped."""
+        evs: list[tuple[int, int, str, Any]] = []
+        for starts, items, kind in ((self._q_starts, self.quantities, "q"), (self._p_starts, self.periods, "p"),
+                                    (self._t_starts, self.terms, "t")):
+            i = bisect.bisect_left(starts, start)
+            while i < len(items) and items[i].start < end:
+                it = items[i]
+                evs.append((it.start, it.end, kind, it))
+                i += 1
+        for m in _PUNCT.finditer(self.doc, start, end):
+            evs.append((m.start(), m.end(), "punct", m.group()))
+        evs.sort(key=lambda e: (e[0], -e[1]))
+        out, covered = [], start
+        for ev in evs:
+            if ev[0] >= covered:
+                out.append(ev)
+                covered = ev[1]
+        return out
+
+    # ------------------------------------------------------------ scopes
+    def section_scope(self) -> Scope:
+        scope = self.doc_scope.copy()
+        for _, s in self.heading_stack:
+            scope = scope.overlay(s)
+        return scope
+
+    def label_scope(self, start: int, end: int) -> Scope:
+        """The fields a heading or inline label states."""
+        scope = Scope()
+        book = 0
+        for s, e, kind, item in self._events(start, end):
+            if kind == "punct":
+                book += 1 if item in "《〔" else -1 if item in "》〕" else 0
+                continue
+            if book > 0:
+                continue
+            if kind == "t":
+                self._apply_term(scope, item, clause=0, in_label=True)
+                scope.status = None  # "总额预算...工作开展情况" names a method, not a plan
+            elif kind == "p":
+                scope.period = item
+        if scope.fund is not None and scope.scheme is None:
+            pass
+        return scope
+
+    def push_heading(self, level: int, scope: Scope) -> None:
+        while self.heading_stack and self.heading_stack[-1][0] >= level:
+            self.heading_stack.pop()
+        self.heading_stack.append((level, scope))
+
+    # ------------------------------------------------------------ terms
+    def _apply_term(self, scope: Scope, term: Term, clause: int, in_label: bool = False,
+                    frame: Optional[_Frame] = None) -> None:
+        for a in term.assignments:
+            ev = (a.label, term.start, term.end)
+            f = a.field
+            if f == "scheme":
+                if frame is not None and scope.account_clause != clause:
+                    scope.account = frame.base.account  # a new subject drops the last clause's account
+                if a.clause_scope:
+                    scope.fund = ev
+                elif not a.weak or scope.scheme is None:
+                    scope.scheme = ev
+                if not a.weak:
+                    scope.explicit_scheme = True
+            elif f in ("account", "metric"):
+                if not a.weak or getattr(scope, f) is None:
+                    setattr(scope, f, ev)
+                    if f == "account":
+                        scope.account_clause = clause
+            elif f == "region":
+                label = self.info.region if a.label == "@issuer" else a.label
+                if label:
+                    scope.region = (label, term.start, term.end)
+            elif f == "status":
+                scope.status = ev
+            elif f in ("measure", "direction"):
+                if frame is not None:
+                    if f == "measure":
+                        frame.cue = ev
+                    else:
+                        frame.sign = -1 if a.label == "-" else 1
+                if f == "direction" and scope.metric is not None and term.get("metric") is not None and a.label == "-":
+                    if frame is not None:
+                        frame.sign = -1
+            else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
+                held = scope.quals.get(f)
+                if held is None or held[3] != clause or in_label:
+                    scope.quals[f] = (a.label, term.start, term.end, clause)
+
+    # ------------------------------------------------------------ lines
+    def heading_line(self, line: Line) -> None:
+        label = line.label
+        scope = self.label_scope(*label) if label else Scope()
+        self.push_heading(line.level, scope)
+        if line.body_start is not None and line.body_start < line.end:
+            self.body(line.body_start, line.end)
+
+    def short_heading(self, line: Line) -> None:
+        level = self.heading_stack[-1][0] if self.heading_stack else 1
+        self.push_heading(level, self.label_scope(line.start, line.end))
+
+    def body(self, start: int, end: int) -> None:
+        """Bind every quantity of a paragraph (one line of body text)."""
+        section = self.section_scope()
+        inline: Optional[Scope] = None
+        for s, e in sentences(self.doc, start, end):
+            head = self.doc[s:e].lstrip()
+            offset = s + (e - s - len(head))
+            marker = next((m for m in self.model.inline_markers if head.startswith(m)), None)
+            if marker:
+                inline = None
+                qs = [q for q in self._quantities_in(s, e) if not q.bare]
+                if not qs:
+                    lab = self.label_scope(offset + len(marker), e)
+                    inline = lab
+                    continue
+            base = section.overlay(inline) if inline is not None else section
+            self.sentence(s, e, base)
+
+    def _quantities_in(self, start: int, end: int) -> list[Quantity]:
+        i = bisect.bisect_left(self._q_starts, start)
+        out = []
+        while i < len(self.quantities) and self.quantities[i].start < end:
+            out.append(self.quantities[i])
+            i += 1
+        return out
+
+    def line_is_short_heading(self, line: Line) -> bool:
+        qs = [q for q in self._quantities_in(line.start, line.end) if not q.bare or q.has_multiplier]
+        i = bisect.bisect_left(self._t_starts, line.start)
+        has_term = i < len(self.terms) and self.terms[i].start < line.end and any(
+            a.field in ("scheme", "metric") for a in self.terms[i].assignments)
+        return is_short_heading(self.doc, line, len(qs), has_term)
+
+    # ------------------------------------------------------------ the sentence machine
+    def sentence(self, start: int, end: int, base: Scope) -> None:
+        self.sentence_no += 1
+        state = base.copy()
+        state.explicit_scheme = False
+        sentence_base = state.copy()
+        frames = [_Frame(base=sentence_base)]
+        clause = 0
+        book = 0
+        for s, e, kind, item in self._events(start, end):
+            frame = frames[-1]
+            if kind == "punct":
+                ch = item
+                if ch in "《〔":
+                    book += 1
+                elif ch in "》〕":
+                    book = max(0, book - 1)
+                elif ch == "(" or ch == "[" or ch == "【":
+                    if len(frames) >= MAX_PAREN_DEPTH:
+                        clause += 1
+                        continue
+                    after = self.doc[e:e + 3]
+                    inc = after.startswith(_INCLUDES)
+                    frames.append(_Frame(base=state.copy(), includes_frame=inc, parent_record=frame.last_level))
+                    clause += 1
+                elif ch in ")]】":
+                    if len(frames) > 1:
+                        closed = frames.pop()
+                        saved = closed.base
+                        if closed.includes_frame:
+                            saved = saved.copy()
+                            saved.includes = state.includes
+                        state = saved
+                    clause += 1
+                    frames[-1].cue, frames[-1].sign = frames[-1].cue, frames[-1].sign
+                elif ch == ";":
+                    fb = frame.base
+                    state.account, state.metric, state.fund = fb.account, fb.metric, fb.fund
+                    state.includes = fb.includes
+                    frame.cue, frame.sign = None, 0
+                    frame.last_level = None
+                    clause += 1
+                else:  # , 、 : and sentence ends inside the span
+                    state.fund = frame.base.fund
+                    if not frame.includes_frame:
+                        state.includes = frame.base.includes
+                    frame.cue, frame.sign = None, 0
+                    clause += 1
+                continue
+            if book > 0:
+                continue
+            if kind == "t":
+                if frame.includes_frame and any(a.field == "scheme" for a in item.assignments):
+                    label = next(a.label for a in item.assignments if a.field == "scheme")
+                    if label not in state.includes:
+                        state.includes = state.includes + (label,)
+                    continue
+                self._apply_term(state, item, clause, frame=frame)
+            elif kind == "p":
+                state.period = item
+            elif kind == "q":
+                self._bind(item, state, frame, frames, clause)
+
+    def _bind(self, q: Quantity, state: Scope, frame: _Frame, frames: list[_Frame], clause: int) -> None:
+        model = self.model
+        metric_ev = state.metric
+        metric = metric_ev[0] if metric_ev else None
+        qtype, unit = q.type, q.unit
+        if q.bare and not q.has_multiplier:
+            # a bare number counts only right after a metric word that implies its unit
+            if not (metric_ev and 0 <= q.start - metric_ev[2] <= BARE_GAP):
+                return
+            default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")), None)
+            if default is None:
+                return
+            qtype, unit = default.split(":")
+        elif qtype is None:  # "1611.08万": a multiplier and no unit
+            if metric in _MONEY:
+                qtype, unit = "amount", "CNY"
+            else:
+                default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")),
+                               None)
+                if default is None:
+                    return
+                qtype, unit = default.split(":")
+        kind = f"{qtype}:{unit}"
+        allowed = model.metric_units.get(metric or "", ())
+        if metric is None or not (qtype in allowed or kind in allowed):
+            metric_ev = None
+            metric = model.unit_defaults.get(kind) or model.unit_defaults.get(qtype) or "other"
+
+        measure = "level"
+        value = q.value
+        cue = frame.cue
+        if cue is not None:
+            measure = cue[0]
+        if q.per == "月":
+            measure = "per_month"
+        sign = frame.sign
+        related = None
+        if measure in ("yoy_change", "share") and frame.last_level is not None:
+            related = frame.last_level
+        if measure in ("yoy_change", "difference") and sign < 0 and value > 0:
+            value = -value
+        if metric in ("current_balance", "cumulative_balance") and sign < 0 and value > 0 and cue is None:
+            value = -value
+
+        ev: list[Ev] = []
+        rel = self.bound[related] if related is not None else None
+        scheme_ev = state.fund or state.scheme
+        account_ev = state.account
+        quals = {k: v[0] for k, v in state.quals.items()}
+        includes = state.includes
+        if rel is not None and measure == "yoy_change":
+            metric, scheme_ev, account_ev = rel.metric, None, None
+            quals = dict(rel.qualifiers)
+            includes = tuple(quals.pop("includes", ()))
+            scheme, account = rel.scheme, rel.account
+        else:
+            scheme = scheme_ev[0] if scheme_ev else None
+            account = account_ev[0] if account_ev else None
+        if metric == "institutions" or (metric == "other" and not state.explicit_scheme and qtype != "amount"):
+            scheme, scheme_ev = None, None
+        elif scheme is None and metric in model.meta.get("default_scheme_metrics", ()):
+            scheme = model.meta.get("default_scheme")
+        if includes:
+            quals["includes"] = list(includes)
+
+        period_spec = state.period
+        year = None
+        stock = metric in model.stocks
+        if period_spec is not None and period_spec.year is None:
+            year = self._context_year(frames)
+        period = resolve(period_spec, year, stock, self.info.report) if period_spec is not None else None
+        if period_spec is None and self.info.report is not None:
+            period = self.info.report
+        region = state.region[0] if state.region else None
+        status = state.status[0] if state.status else "actual"
+
+        for role, e in (("scheme", scheme_ev), ("account", account_ev), ("metric", metric_ev),
+                        ("region", state.region), ("status", state.status)):
+            if e is not None and e[1] >= 0 and role in ("scheme", "account", "metric", "region"):
+                ev.append((role, e[1], e[2]))
+        if cue is not None:
+            ev.append(("measure", cue[1], cue[2]))
+        for k, v in state.quals.items():
+            if v[1] >= 0:
+                ev.append((k, v[1], v[2]))
+        b = Bound(q=q, type=qtype, unit=unit, value=value, scheme=scheme, account=account, metric=metric,
+                  measure=measure, status=status, period=period,
+                  period_span=(period_spec.start, period_spec.end) if period_spec is not None else None,
+                  region=region, qualifiers=quals, evidence=ev, related=related,
+                  parent=frame.parent_record, sentence=self.sentence_no)
+        self.bound.append(b)
+        if measure == "level":
+            frame.last_level = len(self.bound) - 1
+        frame.cue, frame.sign = None, 0
+
+    def _context_year(self, frames: list[_Frame]) -> Optional[int]:
+        for f in reversed(frames):
+            p = f.base.period
+            if p is not None and p.year is not None:
+                return p.year
+        if self.info.report is not None:
+            return self.info.report.year
+        return self.info.published_year
