@@ -69,7 +69,7 @@ class Extractor:
         in_table = {i for t in found_tables for i in t.line_indexes}
         for idx, line in enumerate(lines):
             if idx in in_table:
-                t = next(t for t in found_tables if t.line_indexes and t.line_indexes[0] == idx)
+                t = next((t for t in found_tables if t.line_indexes[0] == idx), None)
                 if t is not None:
                     _tables.bind_table(t, relater)
                 continue
@@ -143,8 +143,12 @@ class Extractor:
             pspan = span(info.report_spec.start, info.report_spec.end) if info.report_spec else None
             meta.report_period = Period(original[pspan[0]:pspan[1]] if pspan else None, pspan,
                                         info.report.start, info.report.end, info.report.kind)
-        document = Document(records=records, entities=entities, meta=meta,
-                            tables=[_tables.to_public(t, ids, span, original) for t in found_tables])
+        public_tables = []
+        for n, t in enumerate(found_tables, 1):
+            pt = _tables.to_public(t, ids, span, original)
+            pt.id = f"t{n}"
+            public_tables.append(pt)
+        document = Document(records=records, entities=entities, meta=meta, tables=public_tables)
         document.findings = _validate.check(document, bound, ids, found_tables)
         return document
 

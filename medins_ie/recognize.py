@@ -28,6 +28,7 @@ class Quantity:
     has_multiplier: bool = False
     per: str = ""
     negative: bool = False
+    multiplier: float = 1.0
 
     @property
     def bare(self) -> bool:
@@ -160,7 +161,8 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
             continue
         value = round(value, 6)
         out.append(Quantity(m.start(), end, value, utype, unit, unit_surface, has_mult,
-                            per=(m.group("per") or "")[1:], negative=negative))
+                            per=(m.group("per") or "")[1:], negative=negative,
+                            multiplier=model.multipliers.get(mult, 1.0) if not m.group("yi") else 1e4))
     for m in model.cn_quantity_re.finditer(text, pos, endpos):
         q = _cn_quantity(m, model)
         if q is not None:

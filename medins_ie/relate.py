@@ -61,6 +61,9 @@ class Scope:
             if value is not None:
                 setattr(out, name, value)
         out.quals.update(other.quals)
+        if other.period is not None and other.period.year is None and self.period is not None \
+                and self.period.year is not None:
+            out.period = replace(other.period, year=self.period.year)
         if other.includes:
             out.includes = other.includes
         return out
@@ -319,7 +322,7 @@ class Relater:
             elif kind == "q":
                 self._bind(item, state, frame, frames, clause)
 
-    def _bind(self, q: Quantity, state: Scope, frame: _Frame, frames: list[_Frame], clause: int) -> None:
+    def _bind(self, q: Quantity, state: Scope, frame: _Frame, frames: list[_Frame], clause: int) -> Optional[int]:
         model = self.model
         metric_ev = state.metric
         metric = metric_ev[0] if metric_ev else None
@@ -327,10 +330,10 @@ class Relater:
         if q.bare and not q.has_multiplier:
             # a bare number counts only right after a metric word that implies its unit
             if not (metric_ev and 0 <= q.start - metric_ev[2] <= BARE_GAP):
-                return
+                return None
             default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")), None)
             if default is None:
-                return
+                return None
             qtype, unit = default.split(":")
         elif qtype is None:  # "1611.08万": a multiplier and no unit
             if metric in _MONEY:
@@ -339,7 +342,7 @@ class Relater:
                 default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")),
                                None)
                 if default is None:
-                    return
+                    return None
                 qtype, unit = default.split(":")
         kind = f"{qtype}:{unit}"
         allowed = model.metric_units.get(metric or "", ())
@@ -413,6 +416,54 @@ class Relater:
         if measure == "level":
             frame.last_level = len(self.bound) - 1
         frame.cue, frame.sign = None, 0
+        return len(self.bound) - 1
+
+    # ------------------------------------------------------------ helpers for tables
+    def terms_in(self, start: int, end: int) -> list[Term]:
+        i = bisect.bisect_left(self._t_starts, start)
+        out = []
+        while i < len(self.terms) and self.terms[i].start < end:
+            out.append(self.terms[i])
+            i += 1
+        return out
+
+    def quantities_in(self, start: int, end: int) -> list[Quantity]:
+        return self._quantities_in(start, end)
+
+    def label_scope_cells(self, cells: list[Any]) -> Scope:
+        scope = Scope()
+        for c in cells:
+            if c is not None:
+                scope = scope.overlay(self.label_scope(c.start, c.end))
+        return scope
+
+    def cue_of_cells(self, cells: list[Any]) -> Optional[tuple[str, int, int]]:
+        for c in cells:
+            if c is None:
+                continue
+            for t in self.terms_in(c.start, c.end):
+                a = t.get("measure")
+                if a is not None:
+                    return (a.label, t.start, t.end)
+        return None
+
+    def bind_cell(self, q: Quantity, scope: Scope, cue: Optional[tuple[str, int, int]],
+                  cells: list[Any]) -> Optional[int]:
+        """Bind one table cell under ``scope`` (section, caption, column and row labels)."""
+        self.sentence_no += 1
+        frame = _Frame(base=scope, cue=cue)
+        return self._bind(q, scope.copy(), frame, [frame], 0)
+
+    def bind_text(self, start: int, end: int, scope: Scope) -> None:
+        """Bind the quantities written inside a label or remark cell as a short sentence."""
+        self.sentence(start, end, scope)
+
+    def prose_money_factor(self) -> float:
+        """The multiplier most prose amounts use (万元 -> 1e4); tables without a unit note take it."""
+        from collections import Counter
+
+        counts = Counter(q.multiplier for q in self.quantities if q.type == "amount" and q.unit_surface == "元")
+        return counts.most_common(1)[0][0] if counts else 1.0
 
     def _context_year(self, frames: list[_Frame]) -> Optional[int]:
         for f in reversed(frames):

@@ -1,23 +1,666 @@
-"""Tables flattened into text (placeholder until the tables reader lands)."""
+"""Tables flattened into text: find them, rebuild rows and header paths, bind every numeric cell.
+
+Three flattenings are read:
+
+- ``rows``:    one row per line, cells split by ``|``, tabs or runs of 2+ spaces;
+- ``stream``:  one cell per line (rows are recovered from where labels and numbers alternate);
+- ``pipes``:   one cell per line ending in ``|`` with explicit empty cells (``|`` lines), rows of fixed width.
+
+A table is a grid of cells; header rows give every value column a header path, row labels (with
+row-spanning group labels carried down) give every row a path. Each numeric cell is bound like a
+sentence whose context is section -> caption -> column path -> row path. A block that looks like a
+table but cannot be aligned yields no records and a finding.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .model import Model
+from .recognize import Quantity, find_quantities
+from .records import Cell, Table
+from .segment import Line
+
+if TYPE_CHECKING:
+    from .relate import Relater, Scope
+
+NUMERIC = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
+EMPTY_MARK = re.compile(r"^(?:--?|—+|-|/|、|\s*)$")
+UNIT_NOTE = re.compile(r"(?:单位\s*[:]?\s*\(?\s*(?P<u1>[^)\s]{1,12})\)?|\((?P<u2>[人次万亿元、,%家个月天]{1,12})\))")
+CAPTION_WORDS = ("表", "明细", "构成", "情况", "分配", "统计", "汇总", "单位")
+TOTAL_WORDS = ("合计", "总计", "小计", "小 计", "合 计", "总 计")
+CORNER_WORDS = ("项目", "指标", "类别", "名称", "项目明细", "医疗机构名称", "地区", "单位名称", "月份")
+SEP_ROW = re.compile(r"\t|\s*\|\s*| {2,}")
+MAX_CELL_LEN = 30
+MAX_STREAM_CELL_LEN = 24
+
+
+@dataclass
+class RawCell:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def numeric(self) -> bool:
+        return bool(NUMERIC.match(self.text))
+
+    @property
+    def empty(self) -> bool:
+        return bool(EMPTY_MARK.match(self.text))
 
 
 @dataclass
 class FoundTable:
-    line_indexes: list[int] = field(default_factory=list)
+    """A table recovered from the normalized text (internal form)."""
+
+    line_indexes: list[int]
+    layout: str
+    caption: Optional[RawCell] = None
+    unit_note: Optional[str] = None
+    header_rows: list[list[Optional[RawCell]]] = field(default_factory=list)
+    col_paths: list[list[RawCell]] = field(default_factory=list)      # per grid column
+    rows: list[list[Optional[RawCell]]] = field(default_factory=list)  # body rows, grid-aligned
+    row_paths: list[list[RawCell]] = field(default_factory=list)
+    label_cols: int = 1
+    problem: Optional[str] = None
+    cell_records: dict[tuple[int, int], int] = field(default_factory=dict)   # (row, col) -> bound index
+    extra: list[tuple[int, int]] = field(default_factory=list)               # quantities inside label cells
+    ctx_metric: Optional[str] = None
 
 
-def find_tables(doc, lines, relater, model) -> list[FoundTable]:
-    return []
+# ------------------------------------------------------------------ detection
+
+def _cells_of_row_line(doc: str, line: Line) -> list[RawCell]:
+    text = doc[line.start:line.end]
+    cells, pos = [], 0
+    for m in SEP_ROW.finditer(text):
+        cells.append(_raw(text, pos, m.start(), line.start))
+        pos = m.end()
+    cells.append(_raw(text, pos, len(text), line.start))
+    if cells and not cells[0].text:
+        cells = cells[1:]
+    if cells and not cells[-1].text and text.rstrip().endswith("|"):
+        cells = cells[:-1]
+    return cells
 
 
-def bind_table(table, relater) -> None:
+def _raw(text: str, s: int, e: int, base: int) -> RawCell:
+    seg = text[s:e]
+    ls = len(seg) - len(seg.lstrip())
+    stripped = seg.strip()
+    return RawCell(stripped, base + s + ls, base + s + ls + len(stripped))
+
+
+def _is_row_line(doc: str, line: Line) -> bool:
+    text = doc[line.start:line.end]
+    if not ("|" in text or "\t" in text or "  " in text.strip()):
+        return False
+    cells = [c for c in _cells_of_row_line(doc, line) if c.text]
+    return len(cells) >= 2 and all(len(c.text) <= MAX_CELL_LEN for c in cells) and not text.strip().endswith("。")
+
+
+def _is_stream_cell(doc: str, line: Line) -> bool:
+    text = doc[line.start:line.end].strip()
+    if not text:
+        return True
+    if text.endswith("|"):
+        text = text[:-1].strip()
+        return len(text) <= MAX_CELL_LEN * 2 and "。" not in text
+    return (len(text) <= MAX_STREAM_CELL_LEN and not re.search(r"[。;,:]", text)
+            and (NUMERIC.match(text) is not None or len(text) <= 14))
+
+
+def _caption_before(doc: str, lines: list[Line], idx: int, used: set[int]) -> tuple[Optional[int], list[int]]:
+    """The caption line (and unit-note lines) right above a table block."""
+    extra: list[int] = []
+    j = idx - 1
+    caption = None
+    steps = 0
+    while j >= 0 and steps < 4 and j not in used:
+        text = doc[lines[j].start:lines[j].end].strip()
+        if not text:
+            j -= 1
+            continue
+        steps += 1
+        if lines[j].kind in ("noise", "meta"):
+            break
+        if len(text) > 60 or text.endswith(("。", ";", ",")):
+            break
+        if UNIT_NOTE.search(text) and len(text) <= 16:
+            extra.append(j)
+            j -= 1
+            continue
+        if any(w in text for w in CAPTION_WORDS) or re.search(r"表\s*\d|附件", text):
+            caption = j
+        break
+    return caption, extra
+
+
+def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -> list[FoundTable]:
+    """Every flattened table block in the document, read into grids."""
+    tables: list[FoundTable] = []
+    used: set[int] = set()
+    n = len(lines)
+    i = 0
+    while i < n:
+        line = lines[i]
+        if line.kind in ("text", "heading") and _is_row_line(doc, line):
+            j = i
+            block = []
+            while j < n and (lines[j].kind in ("text", "heading", "blank") and
+                             (_is_row_line(doc, lines[j]) or not doc[lines[j].start:lines[j].end].strip())):
+                if doc[lines[j].start:lines[j].end].strip():
+                    block.append(j)
+                j += 1
+            single_cell = sum(1 for k in block if len(_cells_of_row_line(doc, lines[k])) <= 1)
+            if len(block) >= 2 and _has_numbers(doc, lines, block):
+                t = _table_from_rows(doc, lines, block, used, model)
+                if t is not None:
+                    tables.append(t)
+                    used.update(t.line_indexes)
+                    i = j
+                    continue
+            del single_cell
+        if line.kind in ("text", "heading") and doc[line.start:line.end].rstrip().endswith("|"):
+            j = i
+            block = []
+            while j < n and (doc[lines[j].start:lines[j].end].rstrip().endswith("|") or
+                             not doc[lines[j].start:lines[j].end].strip()):
+                if doc[lines[j].start:lines[j].end].strip():
+                    block.append(j)
+                j += 1
+            if len(block) >= 6 and _has_numbers(doc, lines, block):
+                t = _table_from_pipes(doc, lines, block, model)
+                tables.append(t)
+                used.update(t.line_indexes)
+                i = j
+                continue
+        i += 1
+    # one cell per line: runs of short lines with numbers among them
+    i = 0
+    while i < n:
+        if i in used or lines[i].kind not in ("text", "heading", "blank"):
+            i += 1
+            continue
+        j = i
+        block = []
+        while j < n and j not in used and lines[j].kind in ("text", "heading", "blank") and _is_stream_cell(doc, lines[j]):
+            if doc[lines[j].start:lines[j].end].strip():
+                block.append(j)
+            j += 1
+        nums = sum(1 for k in block if NUMERIC.match(doc[lines[k].start:lines[k].end].strip()))
+        if len(block) >= 4 and nums >= 2:
+            t = _table_from_stream(doc, lines, block, used, model)
+            if t is not None:
+                tables.append(t)
+                used.update(t.line_indexes)
+        i = max(j, i + 1)
+    tables.sort(key=lambda t: t.line_indexes[0])
+    for t in tables:
+        t.ctx_metric = _context_metric(doc, lines, t, relater)
+    return tables
+
+
+def _has_numbers(doc: str, lines: list[Line], block: list[int]) -> bool:
+    return any(NUMERIC.match(c.text) for k in block for c in _cells_of_row_line(doc, lines[k]))
+
+
+def _attach_caption(doc: str, lines: list[Line], t: FoundTable, first: int, used: set[int]) -> None:
+    cap, notes = _caption_before(doc, lines, first, used)
+    for k in notes:
+        t.unit_note = t.unit_note or _unit_note(doc[lines[k].start:lines[k].end])
+        t.line_indexes.insert(0, k)
+    if cap is not None:
+        text = doc[lines[cap].start:lines[cap].end]
+        t.caption = _raw(text, 0, len(text), lines[cap].start)
+        t.unit_note = t.unit_note or _unit_note(text)
+        t.line_indexes.insert(0, cap)
+    t.line_indexes.sort()
+
+
+def _unit_note(text: str) -> Optional[str]:
+    m = UNIT_NOTE.search(text)
+    if not m:
+        return None
+    return m.group("u1") or m.group("u2")
+
+
+# ------------------------------------------------------------------ grids
+
+def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[int], model: Model) -> Optional[FoundTable]:
+    grid = [_cells_of_row_line(doc, lines[k]) for k in block]
+    t = FoundTable(line_indexes=list(block), layout="rows")
+    width = Counter(len(r) for r in grid if any(c.numeric for c in r)).most_common(1)[0][0]
+    header: list[list[Optional[RawCell]]] = []
+    body: list[list[Optional[RawCell]]] = []
+    for row in grid:
+        if not body and not any(c.numeric for c in row):
+            if len(row) == 1 and _unit_note(row[0].text):
+                t.unit_note = _unit_note(row[0].text)
+                continue
+            header.append(list(row))
+        else:
+            body.append(list(row) + [None] * (width - len(row)) if len(row) < width else list(row))
+    _attach_caption(doc, lines, t, block[0], used)
+    _finish_grid(t, header, body, width)
+    return t
+
+
+def _table_from_pipes(doc: str, lines: list[Line], block: list[int], model: Model) -> FoundTable:
+    """One cell per line ending with ``|``; ``||`` ends a header row, a lone ``|`` is an empty cell."""
+    t = FoundTable(line_indexes=list(block), layout="pipes")
+    stream: list[Optional[RawCell]] = []
+    breaks: set[int] = set()
+    for k in block:
+        text = doc[lines[k].start:lines[k].end]
+        body = text.rstrip()
+        if body.strip() == "||" or set(body.strip()) == {"|"} and len(body.strip()) > 1:
+            breaks.add(len(stream))
+            continue
+        if body.strip() == "|":
+            stream.append(None)
+            continue
+        cell = _raw(text, 0, len(body) - 1, lines[k].start)
+        stream.append(cell if cell.text else None)
+    # leading rows before the first numeric cell are captions and headers, split at the breaks
+    first_num = next((i for i, c in enumerate(stream) if c is not None and c.numeric), len(stream))
+    head_cells = stream[:first_num]
+    cut_points = sorted(b for b in breaks if b <= first_num)
+    segments, prev = [], 0
+    for b in cut_points + [first_num]:
+        seg = [c for c in head_cells[prev:b] if c is not None] if b > prev else []
+        if seg:
+            segments.append(seg)
+        prev = b
+    last_seg = segments[-1] if segments else []
+    # the last header segment may hold the first body row's label(s): move text cells after the last break
+    body_start = cut_points[-1] if cut_points else 0
+    captions = segments[:-1] if len(segments) > 1 else []
+    header_segments = []
+    for seg in captions:
+        if len(seg) == 1 and t.caption is None and not header_segments:
+            t.caption = seg[0]
+            t.unit_note = t.unit_note or _unit_note(seg[0].text)
+        elif len(seg) == 1 and not header_segments and t.caption is not None:
+            t.caption = seg[0] if any(w in seg[0].text for w in CAPTION_WORDS) else t.caption
+        else:
+            header_segments.append(seg)
+    body_stream = stream[body_start:]
+    if not header_segments:
+        # no "||" between header and body: the header is the leading text cells of width w
+        header_segments = []
+    width = _infer_width(body_stream, header_segments)
+    if width is None:
+        t.problem = "cannot infer the column count of a '|' table"
+        return t
+    if not header_segments:
+        header_segments = [[c for c in body_stream[:width] if c is not None]]
+        body_stream = body_stream[width:]
+    body = [body_stream[i:i + width] for i in range(0, len(body_stream), width)]
+    body = [r + [None] * (width - len(r)) for r in body]
+    _realign_rowspans(body)
+    header = _expand_header(header_segments, width)
+    _finish_grid(t, header, body, width)
+    del last_seg
+    return t
+
+
+def _infer_width(stream: list[Optional[RawCell]], header_segments: list[list[RawCell]]) -> Optional[int]:
+    """The row width that makes a label start most rows."""
+    best, best_score = None, -1.0
+    for w in range(2, 13):
+        rows = [stream[i:i + w] for i in range(0, len(stream), w)]
+        if len(rows) < 2:
+            break
+        score = 0.0
+        for r in rows:
+            if r and r[0] is not None and not r[0].numeric:
+                score += 1
+            if any(c is not None and c.numeric for c in r[1:]):
+                score += 0.5
+            if r and r[0] is not None and r[0].numeric:
+                score -= 1
+        score /= len(rows)
+        if header_segments and header_segments[0] and len(header_segments[0]) == w:
+            score += 0.3
+        if score > best_score + 1e-9:
+            best, best_score = w, score
+    return best
+
+
+def _realign_rowspans(body: list[list[Optional[RawCell]]]) -> None:
+    """Shift rows whose first column was row-spanned from above back into place."""
+    if not body:
+        return
+    width = len(body[0])
+    first_num = Counter(next((i for i, c in enumerate(r) if c is not None and c.numeric), width) for r in body)
+    c0 = first_num.most_common(1)[0][0]
+    if c0 >= width or c0 < 2:
+        return
+    prev: list[Optional[RawCell]] = [None] * width
+    for r_i, row in enumerate(body):
+        fn = next((i for i, c in enumerate(row) if c is not None and c.numeric), None)
+        if fn is not None and fn < c0 and all(c is None for c in row[width - (c0 - fn):]):
+            shift = c0 - fn
+            row[:] = prev[:shift] + row[:width - shift]
+            body[r_i] = row
+        prev = row
+
+
+def _expand_header(segments: list[list[RawCell]], width: int) -> list[list[Optional[RawCell]]]:
+    """Header rows aligned to ``width`` columns; a shorter upper row spans the columns below it."""
+    rows: list[list[Optional[RawCell]]] = []
+    for seg in segments:
+        if len(seg) == width:
+            rows.append(list(seg))
+        elif len(seg) < width and rows:
+            # children of the upper row's spanning cells: fill the value columns from the right
+            rows.append([None] * (width - len(seg)) + list(seg))
+        else:
+            rows.append(list(seg[:width]) + [None] * max(0, width - len(seg)))
+    return rows
+
+
+def _table_from_stream(doc: str, lines: list[Line], block: list[int], used: set[int],
+                       model: Model) -> Optional[FoundTable]:
+    """One cell per line: header cells first, then rows of [label] + values."""
+    cells = []
+    for k in block:
+        text = doc[lines[k].start:lines[k].end]
+        cells.append((_raw(text, 0, len(text), lines[k].start), k))
+    t = FoundTable(line_indexes=list(block), layout="stream")
+    # a unit note or caption can sit inside the block's first lines
+    while cells and not cells[0][0].numeric and (_unit_note(cells[0][0].text) and len(cells[0][0].text) <= 16):
+        t.unit_note = _unit_note(cells[0][0].text)
+        cells.pop(0)
+    first_num = next((i for i, (c, _) in enumerate(cells) if c.numeric or c.empty), None)
+    if first_num is None:
+        return None
+    head = [c for c, _ in cells[:first_num]]
+    rest = [c for c, _ in cells[first_num:]]
+    # rows: a text cell after a value starts a new row
+    rows: list[tuple[Optional[RawCell], list[RawCell]]] = []
+    label: Optional[RawCell] = None
+    values: list[RawCell] = []
+    leading_label = None
+    for c in rest:
+        if c.numeric or c.empty:
+            values.append(c)
+        else:
+            if values or label is not None:
+                rows.append((label, values))
+            label, values = c, []
+    rows.append((label, values))
+    counts = Counter(len(v) for _, v in rows if v)
+    if not counts:
+        return None
+    k = max(counts)  # the widest row is the full width; shorter rows skip total columns
+    labelled = any(lab is not None for lab, _ in rows)
+    # header cells that end the header but label the first row ("人次" before its values)
+    if rows and rows[0][0] is None and labelled and head and len(head) > k:
+        pass
+    if labelled and rows[0][0] is None and head:
+        # first body row has no label in the body: its label is the last header cell if the header is long
+        n_head = len(head)
+        if n_head == k + 2 or (n_head > k + 1 and _is_corner(head[0])):
+            leading_label = head[-1]
+            head = head[:-1]
+            rows[0] = (leading_label, rows[0][1])
+    corner = None
+    if head and _is_corner(head[0]) and labelled:
+        corner, head = head[0], head[1:]
+    head = _merge_fragments(head, k, model)
+    header = _stream_header(head, k)
+    if header is None:
+        t.problem = f"cannot align {len(head)} header cells with {k} value columns"
+        header = [[None] * k]
+    width = k + 1
+    body: list[list[Optional[RawCell]]] = []
+    for lab, vals in rows:
+        if not vals:
+            continue
+        if len(vals) < k:
+            vals = _align_short_row(vals, header, k)
+        body.append([lab] + list(vals[:k]) + [None] * max(0, k - len(vals)))
+    header = [[corner if i == 0 else None] + h for i, h in enumerate(header)]
+    _attach_caption(doc, lines, t, block[0], used)
+    _finish_grid(t, header, body, width)
+    return t
+
+
+def _is_corner(cell: RawCell) -> bool:
+    return cell.text.replace(" ", "") in CORNER_WORDS
+
+
+def _merge_fragments(head: list[RawCell], k: int, model: Model) -> list[RawCell]:
+    """Join header cells that a line break split (``普通`` + ``门诊``) while there are too many."""
+    out = list(head)
+
+    def joinable(a: RawCell, b: RawCell) -> bool:
+        ab = a.text + b.text
+        if b.text[:1] in "“\"(" or a.text[-1:] in "“\"(":
+            return True
+        for m in model.term_re.finditer(ab):
+            if m.start() < len(a.text) < m.end():
+                return True
+        ta = model.terms.get(a.text.lower())
+        tb = model.terms.get(b.text.lower())
+        if ta and tb and ta[0].field in ("location", "institution") and tb[0].field == "setting":
+            return True
+        return False
+
+    changed = True
+    while len(out) > k and changed:
+        changed = False
+        for i in range(len(out) - 1):
+            if joinable(out[i], out[i + 1]):
+                a, b = out[i], out[i + 1]
+                out[i:i + 2] = [RawCell(a.text + b.text, a.start, b.end)]
+                changed = True
+                break
+    return out
+
+
+def _stream_header(head: list[RawCell], k: int) -> Optional[list[list[Optional[RawCell]]]]:
+    """One header row if the cells match the value columns; two rows when one group cell spans children."""
+    if len(head) == k:
+        return [list(head)]
+    if len(head) == k + 1:
+        # two levels with one group: row 1 has n1 cells, row 2 the group's m children
+        for n1 in range(2, len(head)):
+            top, children = head[:n1], head[n1:]
+            m = len(children)
+            if n1 - 1 + m != k:
+                continue
+            # the group is the last top cell that is not a total
+            g = max((i for i, c in enumerate(top) if c.text.replace(" ", "") not in TOTAL_WORDS), default=None)
+            if g is None:
+                continue
+            row1: list[Optional[RawCell]] = []
+            row2: list[Optional[RawCell]] = []
+            for i, c in enumerate(top):
+                if i == g:
+                    row1.extend([c] * m)
+                    row2.extend(children)
+                else:
+                    row1.append(c)
+                    row2.append(None)
+            return [row1, row2]
     return None
 
 
-def to_public(table, ids, span, original) -> Any:
-    raise NotImplementedError
+def _align_short_row(vals: list[RawCell], header: list[list[Optional[RawCell]]], k: int) -> list[Optional[RawCell]]:
+    """A row shorter than the header (an ``占比`` row) skips the total columns."""
+    leaf = [next((h[c] for h in reversed(header) if h[c] is not None), None) for c in range(k)]
+    non_total = [c for c in range(k) if leaf[c] is None or leaf[c].text.replace(" ", "") not in TOTAL_WORDS]
+    out: list[Optional[RawCell]] = [None] * k
+    if len(vals) == len(non_total):
+        for v, c in zip(vals, non_total):
+            out[c] = v
+        return out
+    return list(vals) + [None] * (k - len(vals))
+
+
+def _finish_grid(t: FoundTable, header: list[list[Optional[RawCell]]], body: list[list[Optional[RawCell]]],
+                 width: int) -> None:
+    t.header_rows = header
+    t.rows = body
+    # label columns: leading columns that hold no numbers in any row
+    lc = 0
+    while lc < width and all(r[lc] is None or not r[lc].numeric for r in body):
+        lc += 1
+    t.label_cols = lc
+    t.col_paths = []
+    for c in range(width):
+        path = []
+        for h in header:
+            cell = h[c] if c < len(h) else None
+            if cell is not None and (not path or path[-1] is not cell):
+                path.append(cell)
+        t.col_paths.append(path)
+    t.row_paths = []
+    carry: list[Optional[RawCell]] = [None] * lc
+    group: Optional[RawCell] = None
+    for row in body:
+        labels = row[:lc]
+        has_values = any(c is not None and not c.empty for c in row[lc:])
+        if not has_values and any(c is not None for c in row):
+            # a label-only row names the group of the rows below it
+            group = next(c for c in row if c is not None)
+            t.row_paths.append([group])
+            continue
+        path: list[RawCell] = [group] if group is not None else []
+        for i, c in enumerate(labels):
+            if c is not None:
+                carry[i] = c
+                for j in range(i + 1, lc):
+                    carry[j] = None
+            if carry[i] is not None:
+                path.append(carry[i])
+        t.row_paths.append(path)
+
+
+# ------------------------------------------------------------------ binding
+
+def _context_metric(doc: str, lines: list[Line], t: FoundTable, relater: "Relater") -> Optional[str]:
+    """The metric of the prose right above the table (for captions that name none)."""
+    first = t.line_indexes[0]
+    for j in range(first - 1, max(-1, first - 12), -1):
+        ln = lines[j]
+        if ln.kind not in ("text", "heading"):
+            continue
+        for term in relater.terms_in(ln.start, ln.end):
+            m = term.get("metric")
+            if m is not None and not m.weak:
+                return m.label
+        if doc[ln.start:ln.end].strip():
+            break
+    return None
+
+
+def bind_table(t: FoundTable, relater: "Relater") -> None:
+    """Bind every numeric cell (and every quantity inside a label cell) of a recovered table."""
+    if t.problem:
+        return
+    model = relater.model
+    section = relater.section_scope()
+    base = section
+    if t.caption is not None:
+        base = base.overlay(relater.label_scope(t.caption.start, t.caption.end))
+    money_factor, count_units = _units_from_note(t.unit_note, model, relater)
+    col_scopes = [relater.label_scope_cells(path) for path in t.col_paths]
+    for r, row in enumerate(t.rows):
+        path = t.row_paths[r] if r < len(t.row_paths) else []
+        row_scope = relater.label_scope_cells(path)
+        for c, cell in enumerate(row):
+            if cell is None or cell.empty:
+                continue
+            if not cell.numeric:
+                # quantities written inside a label or remark cell ("含市里257万元", "3.63%经办经费")
+                scope = base.overlay(col_scopes[c]).overlay(row_scope) if c < len(col_scopes) else base
+                relater.bind_text(cell.start, cell.end, scope)
+                continue
+            scope = base.overlay(col_scopes[c]).overlay(row_scope)
+            if scope.metric is None and t.ctx_metric is not None:
+                scope.metric = (t.ctx_metric, -1, -1)
+            q = _cell_quantity(cell, scope, money_factor, count_units, model)
+            cue = relater.cue_of_cells(path) or relater.cue_of_cells(t.col_paths[c])
+            evidence = [x for x in (t.col_paths[c] + path)]
+            idx = relater.bind_cell(q, scope, cue, evidence)
+            if idx is not None:
+                t.cell_records[(r, c)] = idx
+    for path in t.col_paths:
+        for cell in path:
+            if cell is not None and find_quantities_unit(cell, relater):
+                relater.bind_text(cell.start, cell.end, base)
+
+
+def find_quantities_unit(cell: RawCell, relater: "Relater") -> bool:
+    return any(not q.bare for q in relater.quantities_in(cell.start, cell.end))
+
+
+def _units_from_note(note: Optional[str], model: Model, relater: "Relater") -> tuple[float, set[str]]:
+    """Money multiplier and the count units a unit note names (``(人次、万元)`` -> 1e4, {person_time})."""
+    counts: set[str] = set()
+    factor = None
+    if note:
+        for surface, mult in sorted(model.multipliers.items(), key=lambda kv: -len(kv[0])):
+            if surface + "元" in note:
+                factor = mult
+                break
+        if factor is None and "元" in note:
+            factor = 1.0
+        for surface, unit in model.units.items():
+            if unit.type == "count" and surface in note and surface not in ("个",):
+                counts.add(unit.unit)
+    if factor is None:
+        factor = relater.prose_money_factor()
+    return factor, counts
+
+
+def _cell_quantity(cell: RawCell, scope: "Scope", money_factor: float, count_units: set[str],
+                   model: Model) -> Quantity:
+    text = cell.text.replace(",", "").replace("−", "-")
+    if text.endswith("%"):
+        return Quantity(cell.start, cell.end, round(float(text[:-1]), 6), "ratio", "%", "cell")
+    value = float(text)
+    metric = scope.metric[0] if scope.metric else None
+    default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")), None)
+    if default is not None:
+        return Quantity(cell.start, cell.end, value, "count", default.split(":")[1], "cell")
+    if metric == "reimbursement_ratio" or metric == "coverage_rate":
+        return Quantity(cell.start, cell.end, value, "ratio", "%", "cell")
+    return Quantity(cell.start, cell.end, round(value * money_factor, 6), "amount", "CNY", "cell")
+
+
+def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tuple[int, int]],
+              original: str) -> Table:
+    """The user-facing ``Table`` (spans into the original string)."""
+    def text_of(c: RawCell) -> str:
+        s, e = span(c.start, c.end)
+        return original[s:e]
+
+    cells: list[Cell] = []
+    for r, row in enumerate(t.rows):
+        path = t.row_paths[r] if r < len(t.row_paths) else []
+        for c, cell in enumerate(row):
+            if cell is None or not cell.text:
+                continue
+            s, e = span(cell.start, cell.end)
+            rec = t.cell_records.get((r, c))
+            cells.append(Cell(row=r, col=c, text=original[s:e], span=(s, e),
+                              row_header=[text_of(x) for x in path],
+                              col_header=[text_of(x) for x in t.col_paths[c]] if c < len(t.col_paths) else [],
+                              record=ids.get(rec) if rec is not None else None))
+    first_start = min((c.start for row in t.rows for c in row if c is not None), default=0)
+    last_end = max((c.end for row in t.rows for c in row if c is not None), default=first_start + 1)
+    if t.caption is not None:
+        first_start = min(first_start, t.caption.start)
+    s, e = span(first_start, max(last_end, first_start + 1))
+    header_rows = [[text_of(c) if c is not None else "" for c in row] for row in t.header_rows]
+    return Table(id="", caption=text_of(t.caption) if t.caption else None, span=(s, e), unit_note=t.unit_note,
+                 layout=t.layout, header_rows=header_rows, cells=cells)
