@@ -108,7 +108,7 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
         info.region = model.meta.get("national_region", "全国")
 
     specs = find_periods(doc, model, info.title[0], info.title[1]) if info.title else []
-    if not specs:  # the first period with a year in the opening of the body
+    if not specs and info.title is None:  # the first period with a year in the opening of the body
         for line in lines:
             if line.kind in ("text", "heading"):
                 specs = [s for s in find_periods(doc, model, line.start, line.end) if s.year is not None]

@@ -29,7 +29,8 @@ from .paths import default_model_dir
 from .taxonomy import Taxonomy
 
 QUALIFIER_FIELDS = ("setting", "location", "settlement", "institution", "payment_method")
-TERM_FIELDS = ("scheme", "account", "metric", "measure", "status", "direction", "region", "includes") + QUALIFIER_FIELDS
+TERM_FIELDS = ("scheme", "account", "metric", "measure", "status", "direction", "region", "includes",
+               "ignore") + QUALIFIER_FIELDS
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Model:
     metric_units: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unit_defaults: dict[str, str] = field(default_factory=dict)
     stocks: frozenset[str] = frozenset()
+    qualifier_siblings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -152,7 +154,7 @@ def _load_terms(path: Path, taxonomy: Taxonomy, regions: dict[str, str]) -> dict
             raise ValueError(f"{path}: row {n}: {label!r} is not a {fld} qualifier of the taxonomy")
         terms.setdefault(surface.lower(), []).append(
             Assignment(fld, label, clause_scope="scope=clause" in opts, weak="weak" in opts))
-    for name, alias in regions.items():
+    for alias, name in regions.items():
         terms.setdefault(alias, []).append(Assignment("region", name))
     return {k: tuple(v) for k, v in terms.items()}
 
@@ -239,4 +241,6 @@ def _load_model_cached(root_str: str) -> Model:
         metric_units=metric_units,
         unit_defaults=unit_defaults,
         stocks=frozenset(_lines(pat / "stocks.txt")),
+        qualifier_siblings={k: tuple(x for x in group if x != k)
+                            for group in meta.get("qualifier_groups", []) for k in group},
     )

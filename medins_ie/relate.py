@@ -45,7 +45,7 @@ class Scope:
     period: Optional[PeriodSpec] = None
     region: Optional[tuple[str, int, int]] = None
     status: Optional[tuple[str, int, int]] = None
-    quals: dict[str, tuple[str, int, int, int]] = field(default_factory=dict)   # key -> (label, s, e, clause)
+    quals: dict[str, tuple] = field(default_factory=dict)   # key -> (label, start, end, clause, clause_scoped)
     includes: tuple[str, ...] = ()
     explicit_scheme: bool = False                        # a scheme term in this sentence (not inherited)
     account_clause: int = -1                             # clause in which the account was stated
@@ -56,7 +56,9 @@ class Scope:
     def overlay(self, other: "Scope") -> "Scope":
         """This scope with every field that ``other`` sets taking precedence."""
         out = self.copy()
-        for name in ("scheme", "fund", "account", "metric", "period", "region", "status"):
+        if other.scheme is not None or other.fund is not None:  # a scheme named below replaces both levels
+            out.scheme, out.fund = other.scheme or self.scheme, other.fund
+        for name in ("account", "metric", "period", "region", "status"):
             value = getattr(other, name)
             if value is not None:
                 setattr(out, name, value)
@@ -121,6 +123,11 @@ class Relater:
         if info.status == "planned":
             self.doc_scope.status = ("planned", -1, -1)
         self.heading_stack: list[tuple[int, Scope]] = []
+        if info.title is not None:  # what the title says holds for the whole document
+            title = self.label_scope(*info.title)
+            title.period = None
+            title.region = None
+            self.doc_scope = self.doc_scope.overlay(title)
 
     # ------------------------------------------------------------ events
     def _events(self, start: int, end: int) -> list[tuple[int, int, str, Any]]:
@@ -161,6 +168,8 @@ class Relater:
             if book > 0:
                 continue
             if kind == "t":
+                if (scope.scheme is not None or scope.fund is not None) and item.get("scheme") is not None:
+                    continue  # "城镇职工基本医疗保险、大额医疗补助、生育保险基金": the first scheme leads
                 self._apply_term(scope, item, clause=0, in_label=True)
                 scope.status = None  # "总额预算...工作开展情况" names a method, not a plan
             elif kind == "p":
@@ -194,7 +203,11 @@ class Relater:
                     setattr(scope, f, ev)
                     if f == "account":
                         scope.account_clause = clause
+            elif f == "ignore":
+                continue
             elif f == "region":
+                if term.start > 0 and self.doc[term.start - 1] == "除":  # "除西藏外" excludes a place
+                    continue
                 label = self.info.region if a.label == "@issuer" else a.label
                 if label:
                     scope.region = (label, term.start, term.end)
@@ -212,7 +225,11 @@ class Relater:
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
                 held = scope.quals.get(f)
                 if held is None or held[3] != clause or in_label:
-                    scope.quals[f] = (a.label, term.start, term.end, clause)
+                    for sibling in self.model.qualifier_siblings.get(f, ()):
+                        if sibling in scope.quals and scope.quals[sibling][3] != clause:
+                            del scope.quals[sibling]
+                    scope.quals[f] = (a.label, term.start, term.end, -2 if in_label else clause,
+                                      a.clause_scope)
 
     # ------------------------------------------------------------ lines
     def heading_line(self, line: Line) -> None:
@@ -370,7 +387,7 @@ class Relater:
         rel = self.bound[related] if related is not None else None
         scheme_ev = state.fund or state.scheme
         account_ev = state.account
-        quals = {k: v[0] for k, v in state.quals.items()}
+        quals = {k: v[0] for k, v in state.quals.items() if not (v[4] and v[3] != clause)}
         includes = state.includes
         if rel is not None and measure == "yoy_change":
             metric, scheme_ev, account_ev = rel.metric, None, None
@@ -405,7 +422,7 @@ class Relater:
         if cue is not None:
             ev.append(("measure", cue[1], cue[2]))
         for k, v in state.quals.items():
-            if v[1] >= 0:
+            if v[1] >= 0 and k in quals:
                 ev.append((k, v[1], v[2]))
         b = Bound(q=q, type=qtype, unit=unit, value=value, scheme=scheme, account=account, metric=metric,
                   measure=measure, status=status, period=period,

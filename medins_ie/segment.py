@@ -91,6 +91,8 @@ def heading_label(doc: str, start: int, end: int) -> tuple[Optional[tuple[int, i
         if ch in ",;":
             cut = -1
             break
+    if 0 < cut <= LABEL_MAX_LEN and _HAS_DIGIT.search(text[:cut]):
+        return None, start  # a figure in the first sentence: a numbered paragraph, not a label
     if 0 < cut <= LABEL_MAX_LEN and cut < len(text):
         body = start + cut + 1
         return (start, start + cut), (body if body < end else None)

@@ -471,7 +471,10 @@ def _stream_header(head: list[RawCell], k: int) -> Optional[list[list[Optional[R
         return [list(head)]
     if len(head) == k + 1:
         # two levels with one group: row 1 has n1 cells, row 2 the group's m children
-        for n1 in range(2, len(head)):
+        # prefer the split whose top row ends with a total column (合计 spans both header rows)
+        splits = sorted(range(2, len(head)), key=lambda n1: (
+            head[n1 - 1].text.replace(" ", "") not in TOTAL_WORDS, -n1))
+        for n1 in splits:
             top, children = head[:n1], head[n1:]
             m = len(children)
             if n1 - 1 + m != k:
