@@ -26,7 +26,7 @@ from .segment import Line, heading_label, is_short_heading, sentences
 
 MAX_PAREN_DEPTH = 16
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
-_PUNCT = re.compile(r"[,、;:()。!?《》〔〕\[\]【】]")
+_PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]")  # ":" joins a label to its value
 _INCLUDES = ("含", "包含", "包括")
 _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_balance", "medical_cost",
                     "fund_payment", "prepayment"})
@@ -49,6 +49,7 @@ class Scope:
     includes: tuple[str, ...] = ()
     explicit_scheme: bool = False                        # a scheme term in this sentence (not inherited)
     account_clause: int = -1                             # clause in which the account was stated
+    weak_scheme: bool = False                            # the scheme came from a weak word (医保基金)
 
     def copy(self) -> "Scope":
         return replace(self, quals=dict(self.quals))
@@ -56,8 +57,10 @@ class Scope:
     def overlay(self, other: "Scope") -> "Scope":
         """This scope with every field that ``other`` sets taking precedence."""
         out = self.copy()
-        if other.scheme is not None or other.fund is not None:  # a scheme named below replaces both levels
+        if (other.scheme is not None and not (other.weak_scheme and self.scheme is not None)) \
+                or other.fund is not None:  # a scheme named below replaces both levels
             out.scheme, out.fund = other.scheme or self.scheme, other.fund
+            out.weak_scheme = other.weak_scheme
         for name in ("account", "metric", "period", "region", "status"):
             value = getattr(other, name)
             if value is not None:
@@ -122,7 +125,7 @@ class Relater:
             self.doc_scope.region = (info.region, -1, -1)
         if info.status == "planned":
             self.doc_scope.status = ("planned", -1, -1)
-        self.heading_stack: list[tuple[int, Scope]] = []
+        self.heading_stack: list[tuple[float, Scope]] = []
         if info.title is not None:  # what the title says holds for the whole document
             title = self.label_scope(*info.title)
             title.period = None
@@ -178,7 +181,7 @@ class Relater:
             pass
         return scope
 
-    def push_heading(self, level: int, scope: Scope) -> None:
+    def push_heading(self, level: float, scope: Scope) -> None:
         while self.heading_stack and self.heading_stack[-1][0] >= level:
             self.heading_stack.pop()
         self.heading_stack.append((level, scope))
@@ -196,6 +199,7 @@ class Relater:
                     scope.fund = ev
                 elif not a.weak or scope.scheme is None:
                     scope.scheme = ev
+                    scope.weak_scheme = a.weak
                 if not a.weak:
                     scope.explicit_scheme = True
             elif f in ("account", "metric"):
@@ -244,8 +248,24 @@ class Relater:
         self.push_heading(level, self.label_scope(line.start, line.end))
 
     def body(self, start: int, end: int) -> None:
-        """Bind every quantity of a paragraph (one line of body text)."""
+        """Bind every quantity of a paragraph (one line of body text).
+
+        A paragraph ending with ``:`` (``拟支出明细如下:``) introduces the lines below it: its terms
+        hold for them until the next heading.
+        """
         section = self.section_scope()
+        if self.doc[start:end].rstrip().endswith(":"):
+            self._body(start, end, section)
+            s, e = list(sentences(self.doc, start, end))[-1]
+            s = max(s, max(self.doc.rfind(ch, s, e) for ch in ",;") + 1)  # the clause that ends with ":"
+            intro = self.label_scope(s, e)
+            intro.period = None
+            level = self.heading_stack[-1][0] if self.heading_stack else 0
+            self.push_heading(level + 0.5, intro)  # type: ignore[arg-type]
+            return
+        self._body(start, end, section)
+
+    def _body(self, start: int, end: int, section: Scope) -> None:
         inline: Optional[Scope] = None
         for s, e in sentences(self.doc, start, end):
             head = self.doc[s:e].lstrip()

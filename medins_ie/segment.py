@@ -20,6 +20,7 @@ SHORT_HEADING_MAX_LEN = 30
 _LINE_RE = re.compile(r"[^\n]*\n?")
 _SENT_END = re.compile(r"[。!?！？]+")
 _HAS_DIGIT = re.compile(r"\d")
+_HAS_FIGURE = re.compile(r"\d[\d.,]*\s*(?:余|多)?(?:万|亿|千)?(?:元|人|家|个|笔|件|%|天|张|次)")
 
 
 @dataclass
@@ -91,7 +92,7 @@ def heading_label(doc: str, start: int, end: int) -> tuple[Optional[tuple[int, i
         if ch in ",;":
             cut = -1
             break
-    if 0 < cut <= LABEL_MAX_LEN and _HAS_DIGIT.search(text[:cut]):
+    if 0 < cut <= LABEL_MAX_LEN and _HAS_FIGURE.search(text[:cut]):
         return None, start  # a figure in the first sentence: a numbered paragraph, not a label
     if 0 < cut <= LABEL_MAX_LEN and cut < len(text):
         body = start + cut + 1

@@ -174,9 +174,9 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                     block.append(j)
                 j += 1
             if len(block) >= 6 and _has_numbers(doc, lines, block):
-                t = _table_from_pipes(doc, lines, block, model)
-                tables.append(t)
-                used.update(t.line_indexes)
+                for t in _table_from_pipes(doc, lines, block, model):
+                    tables.append(t)
+                    used.update(t.line_indexes)
                 i = j
                 continue
         i += 1
@@ -250,66 +250,121 @@ def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[in
     return t
 
 
-def _table_from_pipes(doc: str, lines: list[Line], block: list[int], model: Model) -> FoundTable:
-    """One cell per line ending with ``|``; ``||`` ends a header row, a lone ``|`` is an empty cell."""
-    t = FoundTable(line_indexes=list(block), layout="pipes")
-    stream: list[Optional[RawCell]] = []
-    breaks: set[int] = set()
+def _pipe_stream(doc: str, lines: list[Line], block: list[int]) -> list[tuple[Optional[RawCell], bool, int]]:
+    """(cell or None for an empty cell, is a row break, line index) for each line of a ``|`` block."""
+    out: list[tuple[Optional[RawCell], bool, int]] = []
     for k in block:
         text = doc[lines[k].start:lines[k].end]
         body = text.rstrip()
-        if body.strip() == "||" or set(body.strip()) == {"|"} and len(body.strip()) > 1:
-            breaks.add(len(stream))
-            continue
-        if body.strip() == "|":
-            stream.append(None)
+        core = body.strip()
+        if core and set(core) == {"|"}:
+            out.append((None, len(core) > 1, k))
             continue
         cell = _raw(text, 0, len(body) - 1, lines[k].start)
-        stream.append(cell if cell.text else None)
-    # leading rows before the first numeric cell are captions and headers, split at the breaks
-    first_num = next((i for i, c in enumerate(stream) if c is not None and c.numeric), len(stream))
-    head_cells = stream[:first_num]
-    cut_points = sorted(b for b in breaks if b <= first_num)
-    segments, prev = [], 0
-    for b in cut_points + [first_num]:
-        seg = [c for c in head_cells[prev:b] if c is not None] if b > prev else []
-        if seg:
-            segments.append(seg)
-        prev = b
-    last_seg = segments[-1] if segments else []
-    # the last header segment may hold the first body row's label(s): move text cells after the last break
-    body_start = cut_points[-1] if cut_points else 0
-    captions = segments[:-1] if len(segments) > 1 else []
-    header_segments = []
-    for seg in captions:
-        if len(seg) == 1 and t.caption is None and not header_segments:
-            t.caption = seg[0]
-            t.unit_note = t.unit_note or _unit_note(seg[0].text)
-        elif len(seg) == 1 and not header_segments and t.caption is not None:
-            t.caption = seg[0] if any(w in seg[0].text for w in CAPTION_WORDS) else t.caption
-        else:
-            header_segments.append(seg)
-    body_stream = stream[body_start:]
-    if not header_segments:
-        # no "||" between header and body: the header is the leading text cells of width w
-        header_segments = []
-    width = _infer_width(body_stream, header_segments)
+        out.append((cell if cell.text else None, False, k))
+    return out
+
+
+def _split_pipe_tables(stream: list[tuple[Optional[RawCell], bool, int]]) -> list[list[tuple[Optional[RawCell], bool, int]]]:
+    """Several tables printed back to back: a new one starts at a caption cell (附件N / ...表)."""
+    parts: list[list[tuple[Optional[RawCell], bool, int]]] = [[]]
+    seen_number = False
+    for item in stream:
+        cell = item[0]
+        if cell is not None and seen_number and not cell.numeric and _is_caption_text(cell.text):
+            parts.append([])
+            seen_number = False
+        parts[-1].append(item)
+        if cell is not None and cell.numeric:
+            seen_number = True
+    return [p for p in parts if p]
+
+
+def _is_caption_text(text: str) -> bool:
+    return bool(re.match(r"^附件\s*\d", text)) or (len(text) >= 8 and text.rstrip().endswith("表"))
+
+
+def _table_from_pipes(doc: str, lines: list[Line], block: list[int], model: Model) -> list[FoundTable]:
+    """One cell per line ending with ``|``; a lone ``|`` is an empty cell, ``||`` ends a header row."""
+    tables = []
+    for part in _split_pipe_tables(_pipe_stream(doc, lines, block)):
+        tables.append(_one_pipe_table(part))
+    return tables
+
+
+def _one_pipe_table(part: list[tuple[Optional[RawCell], bool, int]]) -> FoundTable:
+    t = FoundTable(line_indexes=[k for _, _, k in part], layout="pipes")
+    # leading caption cells: text cells each followed by a break, before any header row
+    i = 0
+    while i < len(part):
+        cell, brk, _ = part[i]
+        if brk or cell is None:
+            i += 1
+            continue
+        nxt = part[i + 1] if i + 1 < len(part) else None
+        if nxt is not None and nxt[1] and _is_caption_text(cell.text) or (nxt is not None and nxt[1] and
+                                                                          re.match(r"^附件", cell.text)):
+            if t.caption is None or "表" in cell.text:
+                t.caption = cell
+            i += 1
+            continue
+        break
+    rest = part[i:]
+    first_num = next((j for j, (c, _, _) in enumerate(rest) if c is not None and c.numeric), len(rest))
+    # header rows split at breaks, when the header has any
+    breaks = [j for j, (_, b, _) in enumerate(rest[:first_num]) if b]
+    header_segments: list[list[RawCell]] = []
+    body_from = 0
+    if breaks:
+        prev = 0
+        for b in breaks:
+            seg = [c for c, brk, _ in rest[prev:b] if c is not None]
+            if seg:
+                header_segments.append(seg)
+            prev = b + 1
+        body_from = prev
+    cells = [c for c, brk, _ in rest[body_from:] if not brk]
+    width = _infer_width(cells, header_segments)
     if width is None:
         t.problem = "cannot infer the column count of a '|' table"
         return t
     if not header_segments:
-        header_segments = [[c for c in body_stream[:width] if c is not None]]
-        body_stream = body_stream[width:]
-    body = [body_stream[i:i + width] for i in range(0, len(body_stream), width)]
+        header_segments = [[c for c in cells[:width] if c is not None]]
+        cells = cells[width:]
+    for seg in header_segments:
+        for c in seg:
+            t.unit_note = t.unit_note or _unit_note(c.text)
+    body = [cells[j:j + width] for j in range(0, len(cells), width)]
     body = [r + [None] * (width - len(r)) for r in body]
     _realign_rowspans(body)
-    header = _expand_header(header_segments, width)
+    header = _pipe_header(header_segments, width)
     _finish_grid(t, header, body, width)
-    del last_seg
     return t
 
 
-def _infer_width(stream: list[Optional[RawCell]], header_segments: list[list[RawCell]]) -> Optional[int]:
+def _pipe_header(segments: list[list[RawCell]], width: int) -> list[list[Optional[RawCell]]]:
+    """Header rows over ``width`` columns; in a two-row header the first non-corner cell spans the children."""
+    if len(segments) == 1:
+        seg = segments[0]
+        return [list(seg[:width]) + [None] * max(0, width - len(seg))]
+    top, children = segments[0], segments[1]
+    span = width - (len(top) - 1)
+    if span == len(children) and len(top) >= 2:
+        g = next((i for i, c in enumerate(top) if i > 0 and c.text not in ("备注",) + TOTAL_WORDS), 1)
+        row1: list[Optional[RawCell]] = []
+        row2: list[Optional[RawCell]] = []
+        for i, c in enumerate(top):
+            if i == g:
+                row1.extend([c] * span)
+                row2.extend(children)
+            else:
+                row1.append(c)
+                row2.append(None)
+        return [row1, row2]
+    return [list(s[:width]) + [None] * max(0, width - len(s)) for s in segments]
+
+
+def _infer_width(stream: list[Optional[RawCell]], header_segments: list[list[RawCell]]) -> Optional[int]:  # noqa: C901
     """The row width that makes a label start most rows."""
     best, best_score = None, -1.0
     for w in range(2, 13):
@@ -317,6 +372,7 @@ def _infer_width(stream: list[Optional[RawCell]], header_segments: list[list[Raw
         if len(rows) < 2:
             break
         score = 0.0
+        rows = rows[1:]  # the first row may be the header
         for r in rows:
             if r and r[0] is not None and not r[0].numeric:
                 score += 1
@@ -344,7 +400,11 @@ def _realign_rowspans(body: list[list[Optional[RawCell]]]) -> None:
     prev: list[Optional[RawCell]] = [None] * width
     for r_i, row in enumerate(body):
         fn = next((i for i, c in enumerate(row) if c is not None and c.numeric), None)
-        if fn is not None and fn < c0 and all(c is None for c in row[width - (c0 - fn):]):
+        is_total = row[0] is not None and row[0].text.replace(" ", "") in TOTAL_WORDS
+        if fn is not None and fn < c0 and is_total and all(c is None for c in row[width - (c0 - fn):]):
+            shift = c0 - fn
+            row[:] = [row[0]] + [None] * shift + row[1:width - shift]
+        elif fn is not None and fn < c0 and all(c is None for c in row[width - (c0 - fn):]):
             shift = c0 - fn
             row[:] = prev[:shift] + row[:width - shift]
             body[r_i] = row
