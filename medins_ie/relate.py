@@ -28,6 +28,8 @@ MAX_PAREN_DEPTH = 16
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]")  # ":" joins a label to its value
 _INCLUDES = ("含", "包含", "包括")
+_ENUM_SEPARATORS = ("、", "和", "及", "与", ",")
+_COMPARE_WORDS = {"高": 1, "多": 1, "增": 1, "低": -1, "少": -1, "减": -1}
 _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_balance", "medical_cost",
                     "fund_payment", "prepayment"})
 
@@ -164,6 +166,7 @@ class Relater:
         """The fields a heading or inline label states."""
         scope = Scope()
         book = 0
+        last_scheme_end = -1
         for s, e, kind, item in self._events(start, end):
             if kind == "punct":
                 book += 1 if item in "《〔" else -1 if item in "》〕" else 0
@@ -171,8 +174,11 @@ class Relater:
             if book > 0:
                 continue
             if kind == "t":
-                if (scope.scheme is not None or scope.fund is not None) and item.get("scheme") is not None:
-                    continue  # "城镇职工基本医疗保险、大额医疗补助、生育保险基金": the first scheme leads
+                if item.get("scheme") is not None:
+                    between = self.doc[last_scheme_end:s] if last_scheme_end >= 0 else ""
+                    last_scheme_end = e
+                    if any(sep in between for sep in _ENUM_SEPARATORS):
+                        continue  # "城镇职工基本医疗保险、大额医疗补助、生育保险基金": the first scheme leads
                 self._apply_term(scope, item, clause=0, in_label=True)
                 scope.status = None  # "总额预算...工作开展情况" names a method, not a plan
             elif kind == "p":
@@ -395,6 +401,14 @@ class Relater:
         if q.per == "月":
             measure = "per_month"
         sign = frame.sign
+        before = self.doc[q.start - 1] if q.start > 0 else ""
+        after = self.doc[q.end:q.end + 1]
+        if measure == "level" and before in _COMPARE_WORDS and "比" in self.doc[max(0, q.start - 40):q.start]:
+            measure, sign = "difference", _COMPARE_WORDS[before]  # "比…高4个百分点"
+        if qtype == "ratio" and measure == "level" and (before == "的" or after == "的"):
+            measure = "share"  # "按实际发生额的95%", "25%的地市"
+            if after == "的" and (metric_ev is None or metric_ev[2] < q.start - 12):
+                metric_ev, metric = None, "other"
         related = None
         if measure in ("yoy_change", "share") and frame.last_level is not None:
             related = frame.last_level
@@ -434,6 +448,8 @@ class Relater:
             period = self.info.report
         region = state.region[0] if state.region else None
         status = state.status[0] if state.status else "actual"
+        if status == "planned" and metric == "fund_payment" and qtype == "amount":
+            metric = "expenditure"  # a payment in a budget is a planned outlay
 
         for role, e in (("scheme", scheme_ev), ("account", account_ev), ("metric", metric_ev),
                         ("region", state.region), ("status", state.status)):

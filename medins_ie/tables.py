@@ -650,7 +650,8 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
             scope = base.overlay(col_scopes[c]).overlay(row_scope)
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
-            q = _cell_quantity(cell, scope, money_factor, count_units, model)
+            q = _cell_quantity(cell, scope, money_factor, count_units, model,
+                               note_has_money=bool(t.unit_note and "元" in t.unit_note))
             cue = relater.cue_of_cells(path) or relater.cue_of_cells(t.col_paths[c])
             evidence = [x for x in (t.col_paths[c] + path)]
             idx = relater.bind_cell(q, scope, cue, evidence)
@@ -686,14 +687,14 @@ def _units_from_note(note: Optional[str], model: Model, relater: "Relater") -> t
 
 
 def _cell_quantity(cell: RawCell, scope: "Scope", money_factor: float, count_units: set[str],
-                   model: Model) -> Quantity:
+                   model: Model, note_has_money: bool = False) -> Quantity:
     text = cell.text.replace(",", "").replace("−", "-")
     if text.endswith("%"):
         return Quantity(cell.start, cell.end, round(float(text[:-1]), 6), "ratio", "%", "cell")
     value = float(text)
     metric = scope.metric[0] if scope.metric else None
     default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")), None)
-    if default is not None:
+    if default is not None and (not note_has_money or default.split(":")[1] in count_units):
         return Quantity(cell.start, cell.end, value, "count", default.split(":")[1], "cell")
     if metric == "reimbursement_ratio" or metric == "coverage_rate":
         return Quantity(cell.start, cell.end, value, "ratio", "%", "cell")
