@@ -26,7 +26,7 @@ from .segment import Line, heading_label, is_short_heading, sentences
 
 MAX_PAREN_DEPTH = 16
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
-_PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]")  # ":" joins a label to its value
+_PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中")  # ":" joins a label to its value
 _INCLUDES = ("含", "包含", "包括")
 _ENUM_SEPARATORS = ("、", "和", "及", "与", ",")
 _COMPARE_WORDS = {"高": 1, "多": 1, "增": 1, "低": -1, "少": -1, "减": -1}
@@ -34,6 +34,11 @@ _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_bala
                     "fund_payment", "prepayment"})
 
 Ev = tuple[str, int, int]   # (field-or-role, start, end) evidence in normalized coordinates
+
+
+def _printed_decimals(text: str) -> int:
+    m = re.search(r"\d+\.(\d+)", text)
+    return len(m.group(1)) if m else 0
 
 
 @dataclass
@@ -96,8 +101,12 @@ class Bound:
     evidence: list[Ev]
     related: Optional[int] = None          # index into the bound list
     parent: Optional[int] = None           # the figure a parenthetical breaks down
+    parent_soft: bool = False              # the breakdown is a 其中 list (may be partial or nested)
     sentence: int = 0
     table: Optional[str] = None
+    q_text: str = ""                       # the quantity as written (normalized text)
+    q_context: str = ""                    # the sentence around it (normalized text)
+    decimals: int = 0                      # digits printed after the decimal point
 
 
 @dataclass
@@ -108,6 +117,7 @@ class _Frame:
     sign: int = 0
     includes_frame: bool = False
     parent_record: Optional[int] = None
+    soft: bool = False                     # opened by 其中, closed by the end of the sentence
 
 
 class Relater:
@@ -327,7 +337,13 @@ class Relater:
                     inc = after.startswith(_INCLUDES)
                     frames.append(_Frame(base=state.copy(), includes_frame=inc, parent_record=frame.last_level))
                     clause += 1
+                elif ch == "其中":
+                    if len(frames) < MAX_PAREN_DEPTH and frame.last_level is not None:
+                        frames.append(_Frame(base=state.copy(), parent_record=frame.last_level, soft=True))
+                    continue
                 elif ch in ")]】":
+                    while len(frames) > 2 and frames[-1].soft:
+                        frames.pop()
                     if len(frames) > 1:
                         closed = frames.pop()
                         saved = closed.base
@@ -338,6 +354,9 @@ class Relater:
                     clause += 1
                     frames[-1].cue, frames[-1].sign = frames[-1].cue, frames[-1].sign
                 elif ch == ";":
+                    while len(frames) > 1 and frames[-1].soft:  # a 其中 breakdown ends with its clause group
+                        state = frames.pop().base
+                    frame = frames[-1]
                     fb = frame.base
                     state.account, state.metric, state.fund = fb.account, fb.metric, fb.fund
                     state.includes = fb.includes
@@ -464,7 +483,9 @@ class Relater:
                   measure=measure, status=status, period=period,
                   period_span=(period_spec.start, period_spec.end) if period_spec is not None else None,
                   region=region, qualifiers=quals, evidence=ev, related=related,
-                  parent=frame.parent_record, sentence=self.sentence_no)
+                  parent=frame.parent_record, parent_soft=frame.soft, sentence=self.sentence_no,
+                  q_text=self.doc[q.start:q.end], decimals=_printed_decimals(self.doc[q.start:q.end]),
+                  q_context=self.doc[max(0, q.start - 60):q.end])
         self.bound.append(b)
         if measure == "level":
             frame.last_level = len(self.bound) - 1
@@ -505,7 +526,10 @@ class Relater:
         """Bind one table cell under ``scope`` (section, caption, column and row labels)."""
         self.sentence_no += 1
         frame = _Frame(base=scope, cue=cue)
-        return self._bind(q, scope.copy(), frame, [frame], 0)
+        idx = self._bind(q, scope.copy(), frame, [frame], 0)
+        if idx is not None:
+            self.bound[idx].table = "cell"
+        return idx
 
     def bind_text(self, start: int, end: int, scope: Scope) -> None:
         """Bind the quantities written inside a label or remark cell as a short sentence."""

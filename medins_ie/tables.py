@@ -110,7 +110,7 @@ def _is_stream_cell(doc: str, line: Line) -> bool:
     if text.endswith("|"):
         text = text[:-1].strip()
         return len(text) <= MAX_CELL_LEN * 2 and "。" not in text
-    return (len(text) <= MAX_STREAM_CELL_LEN and not re.search(r"[。;,:]", text)
+    return (len(text) <= MAX_STREAM_CELL_LEN and not re.search(r"[。;,]", text)
             and (NUMERIC.match(text) is not None or len(text) <= 14))
 
 
@@ -698,7 +698,8 @@ def _cell_quantity(cell: RawCell, scope: "Scope", money_factor: float, count_uni
         return Quantity(cell.start, cell.end, value, "count", default.split(":")[1], "cell")
     if metric == "reimbursement_ratio" or metric == "coverage_rate":
         return Quantity(cell.start, cell.end, value, "ratio", "%", "cell")
-    return Quantity(cell.start, cell.end, round(value * money_factor, 6), "amount", "CNY", "cell")
+    return Quantity(cell.start, cell.end, round(value * money_factor, 6), "amount", "CNY", "cell",
+                    multiplier=money_factor)
 
 
 def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tuple[int, int]],
