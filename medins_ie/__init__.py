@@ -1,18 +1,30 @@
-"""medins_ie: figures from Chinese medical-insurance fund reports as records with source spans."""
+"""medins_ie: figures from Chinese medical-insurance (医保) fund reports as records with source spans.
+
+    import medins_ie
+    doc = medins_ie.extract(text)            # Document: records, entities, tables, meta, findings
+    for r in doc.records:
+        assert text[r.span[0]:r.span[1]] == r.text
+
+    nlp = medins_ie.load("path/to/edited/model")   # an Extractor for a copied and edited model folder
+    docs = list(nlp.pipe(texts, n_process=2))
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from .model import Model, load_model
 from .pipeline import Extractor
 from .records import Cell, Document, Entity, Evidence, Finding, Meta, Period, Record, Table
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .io import DecodedText
+
 __version__ = "0.1.0"
-__all__ = ["extract", "load", "Extractor", "Document", "Record", "Entity", "Evidence", "Finding", "Meta",
-           "Period", "Table", "Cell", "Model", "__version__"]
+__all__ = ["extract", "extract_file", "extract_html", "load", "Extractor", "Document", "Record", "Entity",
+           "Evidence", "Finding", "Meta", "Period", "Table", "Cell", "Model", "load_model", "__version__"]
 
 
 @lru_cache(maxsize=1)
@@ -28,3 +40,28 @@ def load(model: Union[str, Path, None] = None) -> Extractor:
 def extract(text: str) -> Document:
     """Extract every figure of one report (a ``str``) with the default model."""
     return _default().extract(text)
+
+
+def extract_html(html: str, extractor: Optional[Extractor] = None) -> Document:
+    """Extract from an HTML page; spans point into the HTML string."""
+    from .html import extract_html as _extract_html
+
+    return _extract_html(html, extractor)
+
+
+def extract_file(path: Union[str, Path], errors: str = "strict", encoding: Optional[str] = None,
+                 extractor: Optional[Extractor] = None) -> Document:
+    """Read a file (UTF-8, UTF-8 with BOM, GB18030/GBK or Big5, detected) and extract it.
+
+    HTML files are recognised and read through ``extract_html``. The encoding used is recorded in
+    ``doc.meta.warnings``; undecodable bytes raise ``medins_ie.io.DecodeError`` naming the file and
+    offset, unless ``errors="replace"``.
+    """
+    from .html import looks_like_html
+    from .io import read_file
+
+    decoded: "DecodedText" = read_file(path, errors=errors, encoding=encoding)
+    ex = extractor or _default()
+    doc = extract_html(decoded.text, ex) if looks_like_html(decoded.text) else ex.extract(decoded.text)
+    doc.meta.warnings = [f"read as {decoded.encoding}"] + list(decoded.warnings) + doc.meta.warnings
+    return doc

@@ -32,6 +32,7 @@ EMPTY_MARK = re.compile(r"^(?:--?|—+|-|/|、|\s*)$")
 UNIT_NOTE = re.compile(r"(?:单位\s*[:]?\s*\(?\s*(?P<u1>[^)\s]{1,12})\)?|\((?P<u2>[人次万亿元、,%家个月天]{1,12})\))")
 CAPTION_WORDS = ("表", "明细", "构成", "情况", "分配", "统计", "汇总", "单位")
 TOTAL_WORDS = ("合计", "总计", "小计", "小 计", "合 计", "总 计")
+GRAND_TOTAL_WORDS = ("总计", "合计")
 CORNER_WORDS = ("项目", "指标", "类别", "名称", "项目明细", "医疗机构名称", "地区", "单位名称", "月份")
 SEP_ROW = re.compile(r"\t|\s*\|\s*| {2,}")
 MAX_CELL_LEN = 30
@@ -590,12 +591,15 @@ def _finish_grid(t: FoundTable, header: list[list[Optional[RawCell]]], body: lis
     group: Optional[RawCell] = None
     for row in body:
         labels = row[:lc]
-        has_values = any(c is not None and not c.empty for c in row[lc:])
-        if not has_values and any(c is not None for c in row):
+        has_values = any(c is not None and c.numeric for c in row[lc:])
+        if not has_values and any(c is not None and c.text for c in row):
             # a label-only row names the group of the rows below it
-            group = next(c for c in row if c is not None)
+            group = next(c for c in row if c is not None and c.text)
             t.row_paths.append([group])
             continue
+        first = next((c for c in labels if c is not None), None)
+        if first is not None and first.text.replace(" ", "") in GRAND_TOTAL_WORDS:
+            group = None  # a grand total closes the group
         path: list[RawCell] = [group] if group is not None else []
         for i, c in enumerate(labels):
             if c is not None:
@@ -707,7 +711,7 @@ def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tup
     """The user-facing ``Table`` (spans into the original string)."""
     def text_of(c: RawCell) -> str:
         s, e = span(c.start, c.end)
-        return original[s:e]
+        return re.sub(r"\s+", "", original[s:e])  # a header split over lines reads as one
 
     cells: list[Cell] = []
     for r, row in enumerate(t.rows):
