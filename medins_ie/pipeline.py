@@ -127,8 +127,10 @@ class Extractor:
             s, e = span(p.start, p.end)
             entities.append(Entity("period", original[s:e], (s, e), p.name))
         for t in terms:
-            s, e = span(t.start, t.end)
             a = t.assignments[0]
+            if a.field == "ignore":
+                continue
+            s, e = span(t.start, t.end)
             label = a.field if a.field in ("scheme", "account", "metric", "region") else (
                 "qualifier" if a.field in ("setting", "location", "settlement", "institution", "payment_method")
                 else a.field + "_cue")
