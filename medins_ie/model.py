@@ -175,9 +175,10 @@ def _quantity_pattern(units: dict[str, Unit], multipliers: dict[str, float]) -> 
 def _cn_quantity_pattern(units: dict[str, Unit]) -> str:
     digits = "零〇一二两三四五六七八九十百千万亿点"
     unit = trie_pattern([u for u in units if not u.startswith(("%", "‰", "个百分点", "百分点"))])
+    # the look-behinds make a run of numerals start a match only at its first character: linear time
     return (
-        r"(?P<pct>百分之[" + digits + r"]+)"
-        r"|(?P<cn>[" + digits + r"]*[万亿千][" + digits + r"]*)(?P<cnunit>" + unit + r")"
+        r"(?<!百分之)(?<![" + digits + r"])(?:(?P<pct>百分之[" + digits + r"]{1,12})"
+        r"|(?P<cn>[" + digits + r"]{1,24})(?P<cnunit>" + unit + r"))"
     )
 
 
@@ -217,7 +218,7 @@ def _load_model_cached(root_str: str) -> Model:
     period_src = "|".join(f"(?P<_p{i}>{p['pattern']})" for i, p in enumerate(periods))
     # (?<![\d.]) keeps "2.66个月" or "20243" from yielding a month/year inside a larger number
     period_re = regex.compile(r"(?<![\d.])(?:" + period_src + ")", regex.V0)
-    asof_re = regex.compile("(?:" + trie_pattern(asof) + r")\s*$") if asof else regex.compile(r"(?!)")
+    asof_re = regex.compile("(?:" + trie_pattern(asof) + r")\s{0,2}$") if asof else regex.compile(r"(?!)")
 
     noise = tuple((n["kind"], regex.compile(n["pattern"])) for n in _jsonl(pat / "noise.jsonl"))
     headings = tuple((int(h["level"]), regex.compile(h["pattern"])) for h in _jsonl(pat / "headings.jsonl"))

@@ -187,8 +187,8 @@ def _cn_quantity(m, model: Model) -> Optional[Quantity]:
             value = float(cn2an.cn2an(m.group("pct")[3:], "smart"))
             return Quantity(m.start(), m.end(), value, "ratio", "%", "百分之")
         surface = m.group("cn")
-        if len(surface) < 2 or surface in ("千万", "万亿"):
-            return None
+        if len(surface) < 2 or surface in ("千万", "万亿") or not any(ch in surface for ch in "万亿千"):
+            return None  # small Chinese-numeral counts (三期, 两家) are out of scope
         value = float(cn2an.cn2an(surface, "smart"))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -34,7 +34,8 @@ CAPTION_WORDS = ("表", "明细", "构成", "情况", "分配", "统计", "汇�
 TOTAL_WORDS = ("合计", "总计", "小计", "小 计", "合 计", "总 计")
 GRAND_TOTAL_WORDS = ("总计", "合计")
 CORNER_WORDS = ("项目", "指标", "类别", "名称", "项目明细", "医疗机构名称", "地区", "单位名称", "月份")
-SEP_ROW = re.compile(r"\t|\s*\|\s*| {2,}")
+SEP_ROW = re.compile(r"\t|(?<![ \t])[ \t]*\|[ \t]*|(?<! ) {2,}")  # look-behinds keep it linear
+MAX_HEADER_CELLS = 60
 MAX_CELL_LEN = 30
 MAX_STREAM_CELL_LEN = 24
 
@@ -474,6 +475,9 @@ def _table_from_stream(doc: str, lines: list[Line], block: list[int], used: set[
     corner = None
     if head and _is_corner(head[0]) and labelled:
         corner, head = head[0], head[1:]
+    if len(head) > MAX_HEADER_CELLS:
+        t.problem = f"{len(head)} header cells is more than a table header"
+        return t
     head = _merge_fragments(head, k, model)
     header = _stream_header(head, k)
     if header is None:
