@@ -1,4 +1,4 @@
-"""Stage 1: fold the input to one simplified, half-width form while keeping a map back to the original.
+"""Stage 1: fold the input to one simplified, half-width, lower-case-ASCII form while keeping a map back to the original.
 
 Character folding (traditional -> simplified, full -> half width) is a precomputed one-to-one
 ``str.translate`` table, so it never moves an offset. Only removals (pinyin glosses such as the
@@ -44,7 +44,9 @@ def build_char_table(opencc_dir: Optional[str] = None, extra: tuple[tuple[str, s
             if len(trad) == 1 and len(first) == 1 and trad != first:
                 table[ord(trad)] = first
     for cp in range(0xFF01, 0xFF5F):  # full-width ASCII block
-        table[cp] = chr(cp - 0xFEE0)
+        table[cp] = chr(cp - 0xFEE0).lower()
+    for cp in range(ord("A"), ord("Z") + 1):  # DRG = drg: matching is case-blind without a slow flag
+        table[cp] = chr(cp).lower()
     for cp in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2009, 0x202F):
         table[cp] = " "
     for src, dst in extra:

@@ -92,8 +92,13 @@ class Extractor:
         ids = {i: f"r{n + 1}" for n, i in enumerate(order)}
         records: list[Record] = []
 
+        span_cache: dict[tuple[int, int], tuple[int, int]] = {}
+
         def span(s: int, e: int) -> tuple[int, int]:
-            return norm.span(s, e)
+            hit = span_cache.get((s, e))
+            if hit is None:
+                hit = span_cache[(s, e)] = norm.span(s, e)
+            return hit
 
         def ev(role: str, s: int, e: int) -> Evidence:
             os_, oe = span(s, e)

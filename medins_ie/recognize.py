@@ -74,10 +74,9 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
     out: list[PeriodSpec] = []
     endpos = len(text) if endpos is None else endpos
     for m in model.period_re.finditer(text, pos, endpos):
-        gd = m.groupdict()
-        idx = next(i for i, name in enumerate(model.period_names) if gd.get(f"_p{i}") is not None)
-        name = model.period_names[idx]
-        spec = PeriodSpec(m.start(), m.end(), name, year=_int(gd.get("y")))
+        idx = int(m.lastgroup[2:])  # the enclosing "_pN" group closes last
+        gd = {k.rsplit("__", 1)[0]: v for k, v in m.groupdict().items() if v is not None and k.endswith(f"__{idx}")}
+        spec = PeriodSpec(m.start(), m.end(), model.period_names[idx], year=_int(gd.get("y")))
         q, qn, h = gd.get("q"), gd.get("qn"), gd.get("h")
         if gd.get("m1"):
             spec.m1, spec.m2 = int(gd["m1"]), int(gd["m2"])
@@ -96,12 +95,9 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         elif gd.get("end"):
             spec.m1 = spec.m2 = 12
             spec.asof = True
-        if gd.get("end") in ("底", "末"):
+        if gd.get("end") in ("底", "末") or spec.day is not None:
             spec.asof = True
-        if spec.day is not None:
-            spec.asof = True
-        before = text[max(0, m.start() - 6):m.start()]
-        if model.asof_re.search(before):
+        if model.asof_re.search(text, max(0, m.start() - 6), m.start()):
             spec.asof = True
         out.append(spec)
     return out
@@ -200,4 +196,4 @@ def find_terms(text: str, model: Model, pos: int = 0, endpos: Optional[int] = No
     """Leftmost-longest lexicon terms in ``text[pos:endpos]``."""
     endpos = len(text) if endpos is None else endpos
     terms = model.terms
-    return [Term(m.start(), m.end(), terms[m.group().lower()]) for m in model.term_re.finditer(text, pos, endpos)]
+    return [Term(m.start(), m.end(), terms[m.group()]) for m in model.term_re.finditer(text, pos, endpos)]

@@ -59,7 +59,10 @@ class Scope:
     weak_scheme: bool = False                            # the scheme came from a weak word (医保基金)
 
     def copy(self) -> "Scope":
-        return replace(self, quals=dict(self.quals))
+        new = Scope.__new__(Scope)  # dataclasses.replace is several times slower on this hot path
+        new.__dict__.update(self.__dict__)
+        new.quals = dict(self.quals)
+        return new
 
     def overlay(self, other: "Scope") -> "Scope":
         """This scope with every field that ``other`` sets taking precedence."""
@@ -131,6 +134,7 @@ class Relater:
         self._q_starts = [q.start for q in quantities]
         self._p_starts = [p.start for p in periods]
         self.bound: list[Bound] = []
+        self._label_cache: dict[tuple[int, int], Scope] = {}
         self.sentence_no = 0
         self.doc_scope = Scope()
         if info.region:
@@ -173,7 +177,14 @@ class Relater:
         return scope
 
     def label_scope(self, start: int, end: int) -> Scope:
-        """The fields a heading or inline label states."""
+        """The fields a heading or inline label states (cached: table headers are asked for every cell)."""
+        key = (start, end)
+        hit = self._label_cache.get(key)
+        if hit is None:
+            hit = self._label_cache[key] = self._label_scope(start, end)
+        return hit.copy()
+
+    def _label_scope(self, start: int, end: int) -> Scope:
         scope = Scope()
         book = 0
         last_scheme_end = -1
