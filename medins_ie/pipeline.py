@@ -56,12 +56,11 @@ class Extractor:
         model, doc = self.model, norm.text
         lines = segment(doc, model)
         info = document_info(doc, lines, model)
-        content = [ln for ln in lines if ln.kind not in ("blank", "noise", "meta")]
-        quantities, periods, terms = [], [], []
-        for ln in content:
-            quantities.extend(find_quantities(doc, model, ln.start, ln.end))
-            periods.extend(find_periods(doc, model, ln.start, ln.end))
-            terms.extend(find_terms(doc, model, ln.start, ln.end))
+        content = [(ln.start, ln.end) for ln in lines if ln.kind not in ("blank", "noise", "meta")]
+        # one pass of each recogniser over the whole text; mentions outside content lines are dropped
+        quantities = _within(find_quantities(doc, model), content)
+        periods = _within(find_periods(doc, model), content)
+        terms = _within(find_terms(doc, model), content)
         periods, quantities, terms = _resolve_overlaps(periods, quantities, terms)
 
         relater = Relater(doc, model, info, terms, quantities, periods)
@@ -93,8 +92,11 @@ class Extractor:
         records: list[Record] = []
 
         span_cache: dict[tuple[int, int], tuple[int, int]] = {}
+        identity = len(norm.offsets.norm_starts) == 1 and norm.offsets.orig_starts[0] == 0
 
         def span(s: int, e: int) -> tuple[int, int]:
+            if identity:  # nothing was cut: normalized offsets are original offsets
+                return (s, e)
             hit = span_cache.get((s, e))
             if hit is None:
                 hit = span_cache[(s, e)] = norm.span(s, e)
@@ -180,6 +182,19 @@ class Extractor:
             return self.extract(text)  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
             return Document(meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
+
+
+def _within(items: list, spans: list[tuple[int, int]]) -> list:
+    """The items (sorted by start) that lie inside one of the sorted, disjoint ``spans``."""
+    out, k = [], 0
+    for it in items:
+        while k < len(spans) and spans[k][1] < it.end:
+            k += 1
+        if k == len(spans):
+            break
+        if spans[k][0] <= it.start:
+            out.append(it)
+    return out
 
 
 def _resolve_overlaps(periods, quantities, terms):

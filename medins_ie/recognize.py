@@ -120,45 +120,42 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
     """Arabic-digit and Chinese-numeral quantities in ``text[pos:endpos]`` (bare numbers included)."""
     endpos = len(text) if endpos is None else endpos
     out: list[Quantity] = []
+    multipliers, units, count_nouns = model.multipliers, model.units, model.count_nouns
     for m in model.quantity_re.finditer(text, pos, endpos):
-        num = m.group("num").replace(",", "")
+        neg, num, yi, num2, _, mult, _, unit_surface, per = m.groups()  # one call, not nine
         try:
-            value = float(num)
+            value = float(num.replace(",", "") if "," in num else num)
         except ValueError:
             continue
-        unit_surface = m.group("unit") or ""
-        mult = m.group("mult") or ""
-        if m.group("yi"):
-            value = value * 1e8 + float(m.group("num2")) * model.multipliers.get(mult, 1.0)
-            mult_factor = 1.0
-            has_mult = True
+        unit_surface = unit_surface or ""
+        factor = multipliers.get(mult, 1.0) if mult else 1.0
+        has_mult = bool(mult)
+        if yi:  # "3亿7694万元"
+            value = value * 1e8 + float(num2) * factor
+            has_mult, scale = True, 1e4
         else:
-            mult_factor = model.multipliers.get(mult, 1.0)
-            has_mult = bool(mult)
+            scale = factor
         end = m.end()
-        if unit_surface == "个" and _starts_with_any(text, end, model.count_nouns):
-            utype, unit = "count", model.count_nouns[_starts_with_any(text, end, model.count_nouns)]
-        elif unit_surface:
-            u = model.units[unit_surface]
-            utype, unit = u.type, u.unit
-        else:
+        if not unit_surface:
             utype = unit = None
+        elif unit_surface == "个" and _starts_with_any(text, end, count_nouns):
+            utype, unit = "count", count_nouns[_starts_with_any(text, end, count_nouns)]
+        else:
+            u = units[unit_surface]
+            utype, unit = u.type, u.unit
         if utype == "ratio":
             if has_mult:  # "5万%" is not a ratio we understand
                 continue
             if unit_surface == "‰":
                 value /= 10.0
-        else:
-            value *= mult_factor
-        negative = bool(m.group("neg"))
-        if negative:
+        elif not yi:
+            value *= factor
+        if neg:
             value = -value
         if not math.isfinite(value):
             continue
-        value = round(value, 6)
-        out.append(Quantity(m.start(), end, value, utype, unit, unit_surface, has_mult,
-                            per=(m.group("per") or "")[1:], negative=negative,
-                            multiplier=model.multipliers.get(mult, 1.0) if not m.group("yi") else 1e4))
+        out.append(Quantity(m.start(), end, round(value, 6), utype, unit, unit_surface, has_mult,
+                            per[1:] if per else "", bool(neg), scale))
     for m in model.cn_quantity_re.finditer(text, pos, endpos):
         q = _cn_quantity(m, model)
         if q is not None:

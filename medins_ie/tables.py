@@ -36,6 +36,10 @@ GRAND_TOTAL_WORDS = ("总计", "合计")
 CORNER_WORDS = ("项目", "指标", "类别", "名称", "项目明细", "医疗机构名称", "地区", "单位名称", "月份")
 SEP_ROW = re.compile(r"\t|(?<![ \t])[ \t]*\|[ \t]*|(?<! ) {2,}")  # look-behinds keep it linear
 MAX_HEADER_CELLS = 60
+_WHITESPACE = re.compile(r"\s+")
+_SENTENCE_PUNCT = re.compile(r"[。;,]")
+_CAPTION_NUMBER = re.compile(r"表\s*\d|附件")
+_ATTACHMENT = re.compile(r"^附件\s*\d")
 MAX_CELL_LEN = 30
 MAX_STREAM_CELL_LEN = 24
 
@@ -112,7 +116,7 @@ def _is_stream_cell(doc: str, line: Line) -> bool:
     if text.endswith("|"):
         text = text[:-1].strip()
         return len(text) <= MAX_CELL_LEN * 2 and "。" not in text
-    return (len(text) <= MAX_STREAM_CELL_LEN and not re.search(r"[。;,]", text)
+    return (len(text) <= MAX_STREAM_CELL_LEN and not _SENTENCE_PUNCT.search(text)
             and (NUMERIC.match(text) is not None or len(text) <= 14))
 
 
@@ -136,7 +140,7 @@ def _caption_before(doc: str, lines: list[Line], idx: int, used: set[int]) -> tu
             extra.append(j)
             j -= 1
             continue
-        if any(w in text for w in CAPTION_WORDS) or re.search(r"表\s*\d|附件", text):
+        if any(w in text for w in CAPTION_WORDS) or _CAPTION_NUMBER.search(text):
             caption = j
         break
     return caption, extra
@@ -283,7 +287,7 @@ def _split_pipe_tables(stream: list[tuple[Optional[RawCell], bool, int]]) -> lis
 
 
 def _is_caption_text(text: str) -> bool:
-    return bool(re.match(r"^附件\s*\d", text)) or (len(text) >= 8 and text.rstrip().endswith("表"))
+    return bool(_ATTACHMENT.match(text)) or (len(text) >= 8 and text.rstrip().endswith("表"))
 
 
 def _table_from_pipes(doc: str, lines: list[Line], block: list[int], model: Model) -> list[FoundTable]:
@@ -304,8 +308,7 @@ def _one_pipe_table(part: list[tuple[Optional[RawCell], bool, int]]) -> FoundTab
             i += 1
             continue
         nxt = part[i + 1] if i + 1 < len(part) else None
-        if nxt is not None and nxt[1] and _is_caption_text(cell.text) or (nxt is not None and nxt[1] and
-                                                                          re.match(r"^附件", cell.text)):
+        if nxt is not None and nxt[1] and (_is_caption_text(cell.text) or cell.text.startswith("附件")):
             if t.caption is None or "表" in cell.text:
                 t.caption = cell
             i += 1
@@ -715,7 +718,7 @@ def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tup
     """The user-facing ``Table`` (spans into the original string)."""
     def text_of(c: RawCell) -> str:
         s, e = span(c.start, c.end)
-        return re.sub(r"\s+", "", original[s:e])  # a header split over lines reads as one
+        return _WHITESPACE.sub("", original[s:e])  # a header split over lines reads as one
 
     cells: list[Cell] = []
     for r, row in enumerate(t.rows):
