@@ -641,31 +641,30 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     if t.problem:
         return
     model = relater.model
-    section = relater.section_scope()
-    base = section
+    base = relater.section_scope()
     if t.caption is not None:
         base = base.overlay(relater.label_scope(t.caption.start, t.caption.end))
     money_factor, count_units = _units_from_note(t.unit_note, model, relater)
-    col_scopes = [relater.label_scope_cells(path) for path in t.col_paths]
+    note_has_money = bool(t.unit_note and "元" in t.unit_note)
+    col_scopes = [base.overlay(relater.label_scope_cells(path)) for path in t.col_paths]
+    col_cues = [relater.cue_of_cells(path) for path in t.col_paths]
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         row_scope = relater.label_scope_cells(path)
+        row_cue = relater.cue_of_cells(path)
         for c, cell in enumerate(row):
             if cell is None or cell.empty:
                 continue
+            scope = col_scopes[c].overlay(row_scope) if c < len(col_scopes) else base
             if not cell.numeric:
                 # quantities written inside a label or remark cell ("含市里257万元", "3.63%经办经费")
-                scope = base.overlay(col_scopes[c]).overlay(row_scope) if c < len(col_scopes) else base
-                relater.bind_text(cell.start, cell.end, scope)
+                if relater.quantities_in(cell.start, cell.end):
+                    relater.bind_text(cell.start, cell.end, scope)
                 continue
-            scope = base.overlay(col_scopes[c]).overlay(row_scope)
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
-            q = _cell_quantity(cell, scope, money_factor, count_units, model,
-                               note_has_money=bool(t.unit_note and "元" in t.unit_note))
-            cue = relater.cue_of_cells(path) or relater.cue_of_cells(t.col_paths[c])
-            evidence = [x for x in (t.col_paths[c] + path)]
-            idx = relater.bind_cell(q, scope, cue, evidence)
+            q = _cell_quantity(cell, scope, money_factor, count_units, model, note_has_money)
+            idx = relater.bind_cell(q, scope, row_cue or col_cues[c], [])
             if idx is not None:
                 t.cell_records[(r, c)] = idx
     for path in t.col_paths:
