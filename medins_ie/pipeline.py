@@ -158,7 +158,7 @@ class Extractor:
             pt.id = f"t{n}"
             public_tables.append(pt)
         document = Document(records=records, entities=entities, meta=meta, tables=public_tables)
-        document.findings = _validate.check(document, bound, ids, found_tables)
+        document.findings = _validate.check(document, bound, ids, found_tables, norm.text)
         return document
 
     # ---------------------------------------------------------------- many documents

@@ -108,8 +108,11 @@ class Bound:
     sentence: int = 0
     table: Optional[str] = None
     q_text: str = ""                       # the quantity as written (normalized text)
-    q_context: str = ""                    # the sentence around it (normalized text)
-    decimals: int = 0                      # digits printed after the decimal point
+
+    @property
+    def decimals(self) -> int:
+        """Digits printed after the decimal point."""
+        return _printed_decimals(self.q_text)
 
 
 @dataclass
@@ -135,6 +138,7 @@ class Relater:
         self._p_starts = [p.start for p in periods]
         self.bound: list[Bound] = []
         self._label_cache: dict[tuple[int, int], Scope] = {}
+        self._events_cache: Optional[tuple[list[int], list[tuple[int, int, str, Any]]]] = None
         self.sentence_no = 0
         self.doc_scope = Scope()
         if info.region:
@@ -149,24 +153,31 @@ class Relater:
             self.doc_scope = self.doc_scope.overlay(title)
 
     # ------------------------------------------------------------ events
+    def _all_events(self) -> tuple[list[int], list[tuple[int, int, str, Any]]]:
+        """Every mention and punctuation mark of the document, in order (built once, sliced per sentence)."""
+        if self._events_cache is None:
+            evs: list[tuple[int, int, str, Any]] = [(q.start, q.end, "q", q) for q in self.quantities]
+            evs += [(p.start, p.end, "p", p) for p in self.periods]
+            evs += [(t.start, t.end, "t", t) for t in self.terms]
+            evs += [(m.start(), m.end(), "punct", m.group()) for m in _PUNCT.finditer(self.doc)]
+            evs.sort(key=lambda e: (e[0], -e[1]))
+            self._events_cache = ([e[0] for e in evs], evs)
+        return self._events_cache
+
     def _events(self, start: int, end: int) -> list[tuple[int, int, str, Any]]:
         """Mentions and punctuation in ``[start, end)``, in order, nested ones dropped."""
-        evs: list[tuple[int, int, str, Any]] = []
-        for starts, items, kind in ((self._q_starts, self.quantities, "q"), (self._p_starts, self.periods, "p"),
-                                    (self._t_starts, self.terms, "t")):
-            i = bisect.bisect_left(starts, start)
-            while i < len(items) and items[i].start < end:
-                it = items[i]
-                evs.append((it.start, it.end, kind, it))
-                i += 1
-        for m in _PUNCT.finditer(self.doc, start, end):
-            evs.append((m.start(), m.end(), "punct", m.group()))
-        evs.sort(key=lambda e: (e[0], -e[1]))
+        starts, evs = self._all_events()
+        i = bisect.bisect_left(starts, start)
         out, covered = [], start
-        for ev in evs:
+        n = len(evs)
+        while i < n:
+            ev = evs[i]
+            if ev[0] >= end:
+                break
             if ev[0] >= covered:
                 out.append(ev)
                 covered = ev[1]
+            i += 1
         return out
 
     # ------------------------------------------------------------ scopes
@@ -495,8 +506,7 @@ class Relater:
                   period_span=(period_spec.start, period_spec.end) if period_spec is not None else None,
                   region=region, qualifiers=quals, evidence=ev, related=related,
                   parent=frame.parent_record, parent_soft=frame.soft, sentence=self.sentence_no,
-                  q_text=self.doc[q.start:q.end], decimals=_printed_decimals(self.doc[q.start:q.end]),
-                  q_context=self.doc[max(0, q.start - 60):q.end])
+                  q_text=self.doc[q.start:q.end])
         self.bound.append(b)
         if measure == "level":
             frame.last_level = len(self.bound) - 1

@@ -96,8 +96,8 @@ def _sum_check(total: "Bound", parts: list["Bound"], ids: dict[int, str], index:
 
 
 def check(document: Document, bound: list["Bound"], ids: dict[int, str],
-          tables: list["FoundTable"]) -> list[Finding]:
-    """All findings for one document, in a stable order."""
+          tables: list["FoundTable"], text: str = "") -> list[Finding]:
+    """All findings for one document, in a stable order (``text``: the normalized text the spans index)."""
     index = {id(b): i for i, b in enumerate(bound)}
     findings: list[Finding] = []
 
@@ -125,7 +125,7 @@ def check(document: Document, bound: list["Bound"], ids: dict[int, str],
         by_sentence[b.sentence].append(b)
     for group in by_sentence.values():
         findings.extend(_balance(group, ids, index))
-        findings.extend(_ratio(group, ids, index))
+        findings.extend(_ratio(group, ids, index, text))
         findings.extend(_cost_below_payment(group, ids, index))
 
     for t in tables:
@@ -162,7 +162,7 @@ def _balance(group: list["Bound"], ids: dict[int, str], index: dict[int, int]) -
     return out
 
 
-def _ratio(group: list["Bound"], ids: dict[int, str], index: dict[int, int]) -> list[Finding]:
+def _ratio(group: list["Bound"], ids: dict[int, str], index: dict[int, int], text: str) -> list[Finding]:
     out = []
     for r in group:
         if r.metric != "reimbursement_ratio" or r.type != "ratio" or r.measure != "level":
@@ -170,7 +170,7 @@ def _ratio(group: list["Bound"], ids: dict[int, str], index: dict[int, int]) -> 
         key = (r.scheme, r.period, tuple(sorted((k, str(v)) for k, v in r.qualifiers.items())))
         before = [b for b in group if b.q.start < r.q.start and b.type == "amount" and b.measure == "level"
                   and (b.scheme, b.period, tuple(sorted((k, str(v)) for k, v in b.qualifiers.items()))) == key]
-        if "政策范围" in r.q_context:
+        if "政策范围" in text[max(0, r.q.start - 60):r.q.start]:
             continue  # a ratio of policy-range costs has another denominator
         pay = next((b for b in reversed(before) if b.metric == "fund_payment"), None)
         cost = next((b for b in reversed(before) if b.metric == "medical_cost"), None)
