@@ -42,6 +42,7 @@ SNIFF_CHARS = 4096
 # marked sections HTMLParser accepts; any other ``<![`` makes it raise, so it is read as text
 MARKED_SECTIONS = frozenset({"temp", "cdata", "ignore", "include", "rcdata", "if", "else", "endif"})
 MARKED_SECTION = re.compile(r"<!\[([a-zA-Z][-_.a-zA-Z0-9]*)?")
+EMPTY_CELL = "-"       # written for an empty first cell of a table row that has later cells
 PLACEHOLDER = "\x01"   # stands in for a '<' or '&' the parser must not see (same length, so offsets hold)
 TOKEN = re.compile(r"(?P<space>\s+)|(?P<entity>&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[a-zA-Z][a-zA-Z0-9]*;?))"
                    r"|(?P<text>[^\s&]+|&)")
@@ -236,6 +237,7 @@ class _TextBuilder:
         self._line_has_text = False
         self._pending_space: Optional[int] = None
         self._pending_break: Optional[int] = None
+        self._pending_cells: list[int] = []
 
     def build(self) -> Rendered:
         return Rendered("".join(self._parts), self._starts, self._ends)
@@ -243,24 +245,20 @@ class _TextBuilder:
     # ---------------------------------------------------------------- structure
     def space(self, pos: int) -> None:
         """Whitespace at ``pos``: one space before the next text on this line."""
-        if self._line_has_text and self._pending_space is None:
+        if self._line_has_text and self._pending_space is None and self._pending_break is None:
             self._pending_space = pos
 
     def line_break(self, pos: int) -> None:
         """A line ends at ``pos`` (a tag or a newline in ``<pre>``)."""
+        self._pending_cells = []
         if self._line_has_text and self._pending_break is None:
             self._pending_break = pos
             self._pending_space = None
 
     def separator(self, pos: int) -> None:
-        """A table cell starts at ``pos``: ``" | "`` after the previous cell."""
-        self._flush_break()
+        """A table cell starts at ``pos``: ``" | "`` after the previous cell, once text follows in the row."""
+        self._pending_cells.append(pos)
         self._pending_space = None
-        if self._line_has_text:
-            self._put(" ", pos, pos)
-        self._put("|", pos, pos)
-        self._line_has_text = True
-        self._pending_space = pos
 
     # ---------------------------------------------------------------- content
     def add_text(self, raw: str, pos: int, keep_spaces: bool = False) -> None:
@@ -306,9 +304,26 @@ class _TextBuilder:
 
     def _flush_pending(self) -> None:
         self._flush_break()
-        if self._pending_space is not None:
+        if self._pending_cells:
+            self._flush_cells()
+        elif self._pending_space is not None:
             self._put(" ", self._pending_space, self._pending_space + 1)
-            self._pending_space = None
+        self._pending_space = None
+
+    def _flush_cells(self) -> None:
+        """The separators of the cells started since the last text; a row's empty first cell becomes ``-``.
+
+        (``tables`` drops an empty first cell, which would shift the row against its header.)
+        """
+        first = self._pending_cells[0]
+        if not self._line_has_text:
+            self._put(EMPTY_CELL, first, first)
+        for pos in self._pending_cells:
+            self._put(" ", pos, pos)
+            self._put("|", pos, pos)
+        self._put(" ", self._pending_cells[-1], self._pending_cells[-1])
+        self._pending_cells = []
+        self._line_has_text = True
 
     def _flush_break(self) -> None:
         if self._pending_break is not None:

@@ -198,7 +198,20 @@ def _within(items: list, spans: list[tuple[int, int]]) -> list:
 
 
 def _resolve_overlaps(periods, quantities, terms):
-    """Periods beat bare numbers; quantities with a unit beat periods; terms inside either are dropped."""
+    """Periods beat bare numbers; quantities with a unit beat periods; terms inside either are dropped,
+    except that a term containing a period (比上年末 holds 年末) is a comparison, not a period."""
+    if periods and terms:
+        import bisect as _b
+
+        t_starts = [t.start for t in terms]
+        kept = []
+        for p in periods:
+            i = _b.bisect_right(t_starts, p.start) - 1
+            inside = i >= 0 and terms[i].start <= p.start and p.end <= terms[i].end and \
+                (terms[i].end - terms[i].start) > (p.end - p.start)
+            if not inside:
+                kept.append(p)
+        periods = kept
     q_keep = []
     p_spans = [(p.start, p.end) for p in periods]
     import bisect

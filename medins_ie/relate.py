@@ -26,7 +26,11 @@ from .segment import Line, heading_label, is_short_heading, sentences
 
 MAX_PAREN_DEPTH = 16
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
-_PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中")  # ":" joins a label to its value
+_PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
+_DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
+_LIST_GAP = re.compile(r"^[、,和及与 ]*$")
+_PER = {"月": "per_month", "人": "per_capita", "次": "per_visit", "床日": "per_visit", "日": "per_visit",
+        "天": "per_visit"}
 _INCLUDES = ("含", "包含", "包括")
 _ENUM_SEPARATORS = ("、", "和", "及", "与", ",")
 _COMPARE_WORDS = {"高": 1, "多": 1, "增": 1, "低": -1, "少": -1, "减": -1}
@@ -34,6 +38,14 @@ _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_bala
                     "fund_payment", "prepayment"})
 
 Ev = tuple[str, int, int]   # (field-or-role, start, end) evidence in normalized coordinates
+
+
+def natural_count(model: Model, metric: Optional[str]) -> Optional[str]:
+    """The count unit a metric is measured in (enrollment -> person), if it is a count metric."""
+    for kind in model.metric_units.get(metric or "", ()):
+        if kind.startswith("count:"):
+            return kind.split(":", 1)[1]
+    return None
 
 
 def _printed_decimals(text: str) -> int:
@@ -55,6 +67,7 @@ class Scope:
     quals: dict[str, tuple] = field(default_factory=dict)   # key -> (label, start, end, clause, clause_scoped)
     includes: tuple[str, ...] = ()
     explicit_scheme: bool = False                        # a scheme term in this sentence (not inherited)
+    metrics: tuple = ()                                  # metric terms since the sentence or ";" began
     account_clause: int = -1                             # clause in which the account was stated
     weak_scheme: bool = False                            # the scheme came from a weak word (医保基金)
 
@@ -124,6 +137,10 @@ class _Frame:
     includes_frame: bool = False
     parent_record: Optional[int] = None
     soft: bool = False                     # opened by 其中, closed by the end of the sentence
+    list_cue: Optional[tuple] = None       # (cue, sign, end) of the last figure, for "分别占A%、B%和C%"
+    recent: list = field(default_factory=list)      # terms since the last figure
+    respectively: list = field(default_factory=list)  # (field, [terms]) after 分别
+    resp_i: int = 0
 
 
 class Relater:
@@ -199,11 +216,21 @@ class Relater:
         scope = Scope()
         book = 0
         last_scheme_end = -1
+        in_includes = False
         for s, e, kind, item in self._events(start, end):
             if kind == "punct":
                 book += 1 if item in "《〔" else -1 if item in "》〕" else 0
+                if item == "(":
+                    in_includes = self.doc.startswith(_INCLUDES, e)
+                elif item == ")":
+                    in_includes = False
                 continue
             if book > 0:
+                continue
+            if kind == "t" and in_includes and item.get("scheme") is not None:
+                label = item.get("scheme").label
+                if label not in scope.includes:
+                    scope.includes = scope.includes + (label,)
                 continue
             if kind == "t":
                 if item.get("scheme") is not None:
@@ -245,6 +272,8 @@ class Relater:
                     setattr(scope, f, ev)
                     if f == "account":
                         scope.account_clause = clause
+                if f == "metric":
+                    scope.metrics = scope.metrics + (ev,)
             elif f == "ignore":
                 continue
             elif f == "region":
@@ -359,6 +388,15 @@ class Relater:
                     inc = after.startswith(_INCLUDES)
                     frames.append(_Frame(base=state.copy(), includes_frame=inc, parent_record=frame.last_level))
                     clause += 1
+                elif ch == "分别":
+                    by_field: dict[str, list[Term]] = {}
+                    for t in frame.recent:
+                        a = t.assignments[0]
+                        if a.field not in ("measure", "direction", "status", "ignore"):
+                            by_field.setdefault(a.field, []).append(t)
+                    frame.respectively = [(f, ts) for f, ts in by_field.items() if len(ts) >= 2]
+                    frame.resp_i = 0
+                    continue
                 elif ch == "其中":
                     if len(frames) < MAX_PAREN_DEPTH and frame.last_level is not None:
                         frames.append(_Frame(base=state.copy(), parent_record=frame.last_level, soft=True))
@@ -381,6 +419,8 @@ class Relater:
                     frame = frames[-1]
                     fb = frame.base
                     state.account, state.metric, state.fund = fb.account, fb.metric, fb.fund
+                    state.metrics = fb.metrics
+                    frame.respectively, frame.list_cue = [], None
                     state.includes = fb.includes
                     frame.cue, frame.sign = None, 0
                     frame.last_level = None
@@ -401,10 +441,28 @@ class Relater:
                         state.includes = state.includes + (label,)
                     continue
                 self._apply_term(state, item, clause, frame=frame)
+                frame.recent.append(item)
             elif kind == "p":
                 state.period = item
             elif kind == "q":
-                self._bind(item, state, frame, frames, clause)
+                use = state
+                if frame.respectively and not item.bare:  # "总收入、总支出分别为A和B": the i-th gets the i-th
+                    use = state.copy()
+                    for _, ts in frame.respectively:
+                        if frame.resp_i < len(ts):
+                            self._apply_term(use, ts[frame.resp_i], -5)
+                    if use.period is not None and len(use.period.months) >= 2 and frame.resp_i < len(use.period.months):
+                        mo = use.period.months[frame.resp_i]
+                        use.period = replace(use.period, m1=mo, m2=mo, months=())
+                    frame.resp_i += 1
+                elif state.period is not None and len(state.period.months) >= 2 and "分别" in self.doc[
+                        state.period.end:item.start]:
+                    use = state.copy()
+                    mo = state.period.months[min(frame.resp_i, len(state.period.months) - 1)]
+                    use.period = replace(state.period, m1=mo, m2=mo, months=())
+                    frame.resp_i += 1
+                if self._bind(item, use, frame, frames, clause) is not None:
+                    frame.recent = []
 
     def _bind(self, q: Quantity, state: Scope, frame: _Frame, frames: list[_Frame], clause: int) -> Optional[int]:
         model = self.model
@@ -415,33 +473,42 @@ class Relater:
             # a bare number counts only right after a metric word that implies its unit
             if not (metric_ev and 0 <= q.start - metric_ev[2] <= BARE_GAP):
                 return None
-            default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")), None)
+            default = natural_count(model, metric)
             if default is None:
                 return None
-            qtype, unit = default.split(":")
+            qtype, unit = "count", default
         elif qtype is None:  # "1611.08万": a multiplier and no unit
             if metric in _MONEY:
                 qtype, unit = "amount", "CNY"
             else:
-                default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")),
-                               None)
+                default = natural_count(model, metric)
                 if default is None:
                     return None
-                qtype, unit = default.split(":")
+                qtype, unit = "count", default
         kind = f"{qtype}:{unit}"
         allowed = model.metric_units.get(metric or "", ())
         if metric is None or not (qtype in allowed or kind in allowed):
-            metric_ev = None
-            metric = model.unit_defaults.get(kind) or model.unit_defaults.get(qtype) or "other"
+            # the nearest metric word of this clause group that suits the unit, else the unit's default
+            metric_ev = next((m for m in reversed(state.metrics) if m[2] <= q.start and (
+                qtype in model.metric_units.get(m[0], ()) or kind in model.metric_units.get(m[0], ()))), None)
+            metric = metric_ev[0] if metric_ev else (
+                model.unit_defaults.get(kind) or model.unit_defaults.get(qtype) or "other")
 
         measure = "level"
         value = q.value
         cue = frame.cue
+        sign = frame.sign
+        if cue is None and frame.list_cue is not None and _LIST_GAP.match(self.doc[frame.list_cue[2]:q.start]):
+            cue, sign = frame.list_cue[0], frame.list_cue[1]  # "分别占72.4%、19.8%和7.8%"
         if cue is not None:
             measure = cue[0]
-        if q.per == "月":
-            measure = "per_month"
-        sign = frame.sign
+        if q.per in _PER:
+            measure = _PER[q.per]
+        if cue is None:
+            d = _DIRECTION_BEFORE.search(self.doc, max(0, q.start - 4), q.start)
+            if d is not None:  # "增长2.4%", "下降0.9个百分点": a change against last year
+                measure = "yoy_change"
+                sign = -1 if d.group(1) in ("下降", "减少", "降低", "回落", "下滑") else 1
         before = self.doc[q.start - 1] if q.start > 0 else ""
         after = self.doc[q.end:q.end + 1]
         if measure == "level" and before in _COMPARE_WORDS and "比" in self.doc[max(0, q.start - 40):q.start]:
@@ -510,6 +577,7 @@ class Relater:
         self.bound.append(b)
         if measure == "level":
             frame.last_level = len(self.bound) - 1
+        frame.list_cue = (cue, sign, q.end) if cue is not None else None
         frame.cue, frame.sign = None, 0
         return len(self.bound) - 1
 

@@ -702,10 +702,12 @@ def _cell_quantity(cell: RawCell, scope: "Scope", money_factor: float, count_uni
     if text.endswith("%"):
         return Quantity(cell.start, cell.end, round(float(text[:-1]), 6), "ratio", "%", "cell")
     value = float(text)
+    from .relate import natural_count
+
     metric = scope.metric[0] if scope.metric else None
-    default = next((k for k, m in model.unit_defaults.items() if m == metric and k.startswith("count:")), None)
-    if default is not None and (not note_has_money or default.split(":")[1] in count_units):
-        return Quantity(cell.start, cell.end, value, "count", default.split(":")[1], "cell")
+    count_unit = natural_count(model, metric)
+    if count_unit is not None and (not note_has_money or count_unit in count_units):
+        return Quantity(cell.start, cell.end, value, "count", count_unit, "cell")
     if metric == "reimbursement_ratio" or metric == "coverage_rate":
         return Quantity(cell.start, cell.end, value, "ratio", "%", "cell")
     return Quantity(cell.start, cell.end, round(value * money_factor, 6), "amount", "CNY", "cell",
