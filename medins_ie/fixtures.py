@@ -35,7 +35,8 @@ def gold_files(paths: Iterable[str | Path]) -> list[Path]:
             found.append(p)
         elif p.suffix == ".txt" and p.with_name(p.stem + GOLD_SUFFIX).exists():
             found.append(p.with_name(p.stem + GOLD_SUFFIX))
-    return found
+    seen: set[Path] = set()
+    return [p for p in found if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
 
 
 def load_gold(gold_path: Path) -> tuple[str, dict[str, Any]]:

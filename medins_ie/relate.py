@@ -89,6 +89,8 @@ class Scope:
             if value is not None:
                 setattr(out, name, value)
         out.quals.update(other.quals)
+        if other.metrics:
+            out.metrics = self.metrics + other.metrics
         if other.period is not None and other.period.year is None and self.period is not None \
                 and self.period.year is not None:
             out.period = replace(other.period, year=self.period.year)
@@ -372,6 +374,7 @@ class Relater:
         frames = [_Frame(base=sentence_base)]
         clause = 0
         book = 0
+        clause_start: Optional[int] = None
         for s, e, kind, item in self._events(start, end):
             frame = frames[-1]
             if kind == "punct":
@@ -425,13 +428,21 @@ class Relater:
                     frame.cue, frame.sign = None, 0
                     frame.last_level = None
                     clause += 1
-                else:  # , 、 : and sentence ends inside the span
+                else:  # , 、 and sentence ends inside the span
                     state.fund = frame.base.fund
                     if not frame.includes_frame:
                         state.includes = frame.base.includes
                     frame.cue, frame.sign = None, 0
                     clause += 1
+                    clause_start = e
                 continue
+            if clause_start is not None:
+                # an account named in an earlier clause carries on only into "…,支出0.63亿元" (a clause that
+                # opens with its metric word); "…,剩余39980.94万元" starts a new subject
+                opens_with_metric = kind == "t" and s - clause_start <= 1 and item.get("metric") is not None
+                if state.account_clause < clause and not opens_with_metric:
+                    state.account = frame.base.account
+                clause_start = None
             if book > 0:
                 continue
             if kind == "t":
