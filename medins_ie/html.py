@@ -205,6 +205,8 @@ class _PageParser(HTMLParser):
         state = self._tables[-1]
         if state.cells_in_row:
             self.out.separator(pos)
+        else:
+            self.out.space(pos)
         state.cells_in_row += 1
         state.in_cell = True
 
