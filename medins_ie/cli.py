@@ -92,7 +92,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 text, notes = _read(name, args)
                 doc = _extract_one(text, args, extractor)
                 doc.meta.warnings.extend(notes)
-            except (DecodeError, OSError, TypeError, ValueError) as exc:
+            except DecodeError as exc:
+                failed += 1
+                reason = str(exc).split("\n")[0].split("; pass errors=")[0]
+                print(f"medins-ie: {reason}; use --errors replace to replace undecodable bytes, or --encoding",
+                      file=sys.stderr)
+                continue
+            except (OSError, TypeError, ValueError) as exc:
                 failed += 1
                 print(f"medins-ie: {name}: {exc}", file=sys.stderr)
                 continue

@@ -110,18 +110,15 @@ def _parser_safe(html: str) -> str:
     last ``>`` (it can open nothing, and the parser rescans to the end for each one) and every
     ``<![`` that is not a marked section the parser knows.
     """
-    chars = list(html.replace("&", PLACEHOLDER)) if "&" in html else None
-    last_gt = html.rfind(">")
-    tail_lt = [m.start() for m in re.finditer("<", html[last_gt + 1:])]
-    bad_sections = [m.start() for m in MARKED_SECTION.finditer(html)
-                    if (m.group(1) or "").lower() not in MARKED_SECTIONS]
-    if not tail_lt and not bad_sections:
-        return "".join(chars) if chars is not None else html
-    if chars is None:
-        chars = list(html)
-    for pos in tail_lt:
-        chars[last_gt + 1 + pos] = PLACEHOLDER
-    for pos in bad_sections:
+    safe = html.replace("&", PLACEHOLDER)
+    last_gt = safe.rfind(">")
+    unclosable = [last_gt + 1 + m.start() for m in re.finditer("<", safe[last_gt + 1:])]
+    unknown_sections = [m.start() for m in MARKED_SECTION.finditer(safe)
+                        if (m.group(1) or "").lower() not in MARKED_SECTIONS]
+    if not unclosable and not unknown_sections:
+        return safe
+    chars = list(safe)
+    for pos in unclosable + unknown_sections:
         chars[pos] = PLACEHOLDER
     return "".join(chars)
 
@@ -160,7 +157,7 @@ class _PageParser(HTMLParser):
         return self._line_starts[line - 1] + col
 
     # ---------------------------------------------------------------- tags
-    def handle_starttag(self, tag: str, attrs: list) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
         pos = self._pos()
         if tag in HIDDEN:
             self._skip += 1
@@ -200,8 +197,9 @@ class _PageParser(HTMLParser):
             self._block_edge(pos)
 
     def _start_cell(self, pos: int) -> None:
-        if not self._tables:
-            self._tables.append(_TableState())
+        if not self._tables:            # a stray cell outside any table: just a word boundary
+            self.out.space(pos)
+            return
         state = self._tables[-1]
         if state.cells_in_row:
             self.out.separator(pos)

@@ -25,6 +25,7 @@ from .recognize import PeriodSpec, Quantity, Term
 from .segment import Line, heading_label, is_short_heading, sentences
 
 MAX_PAREN_DEPTH = 16
+TITLE_CLAUSE = -3     # marks qualifiers that come from the document title
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
 _DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
@@ -64,7 +65,7 @@ class Scope:
     period: Optional[PeriodSpec] = None
     region: Optional[tuple[str, int, int]] = None
     status: Optional[tuple[str, int, int]] = None
-    quals: dict[str, tuple] = field(default_factory=dict)   # key -> (label, start, end, clause, clause_scoped)
+    quals: dict[str, tuple] = field(default_factory=dict)   # key -> (label, start, end, clause, clause_scoped, weak)
     includes: tuple[str, ...] = ()
     explicit_scheme: bool = False                        # a scheme term in this sentence (not inherited)
     metrics: tuple = ()                                  # metric terms since the sentence or ";" began
@@ -169,6 +170,8 @@ class Relater:
             title = self.label_scope(*info.title)
             title.period = None
             title.region = None
+            # qualifiers of the title ("跨省异地就医…通报") describe the benefits, not IT or admin counts
+            title.quals = {k: v[:3] + (TITLE_CLAUSE,) + v[4:] for k, v in title.quals.items()}
             self.doc_scope = self.doc_scope.overlay(title)
 
     # ------------------------------------------------------------ events
@@ -262,6 +265,8 @@ class Relater:
             if f == "scheme":
                 if frame is not None and scope.account_clause != clause:
                     scope.account = frame.base.account  # a new subject drops the last clause's account
+                if frame is not None:
+                    scope.includes = ()  # "(含生育保险)" qualifies the fund named before it, until another is named
                 if a.clause_scope:
                     scope.fund = ev
                 elif not a.weak or scope.scheme is None:
@@ -297,12 +302,12 @@ class Relater:
                         frame.sign = -1
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
                 held = scope.quals.get(f)
-                if held is None or held[3] != clause or in_label:
+                if held is None or held[3] != clause or in_label or (held[5] and not a.weak):
                     for sibling in self.model.qualifier_siblings.get(f, ()):
                         if sibling in scope.quals and scope.quals[sibling][3] != clause:
                             del scope.quals[sibling]
                     scope.quals[f] = (a.label, term.start, term.end, -2 if in_label else clause,
-                                      a.clause_scope)
+                                      a.clause_scope, a.weak)
 
     # ------------------------------------------------------------ lines
     def heading_line(self, line: Line) -> None:
@@ -328,7 +333,7 @@ class Relater:
             s, e = list(sentences(self.doc, start, end))[-1]
             s = max(s, max(self.doc.rfind(ch, s, e) for ch in ",;") + 1)  # the clause that ends with ":"
             intro = self.label_scope(s, e)
-            intro.period = None
+            intro.period, intro.region, intro.quals = None, None, {}  # "县内各定点医药机构:" addresses, not scopes
             level = self.heading_stack[-1][0] if self.heading_stack else 0
             self.push_heading(level + 0.5, intro)  # type: ignore[arg-type]
             return
@@ -336,6 +341,7 @@ class Relater:
 
     def _body(self, start: int, end: int, section: Scope) -> None:
         inline: Optional[Scope] = None
+        carried: tuple[str, ...] = ()  # "(含生育保险)" holds until another scheme is named in the paragraph
         for s, e in sentences(self.doc, start, end):
             head = self.doc[s:e].lstrip()
             offset = s + (e - s - len(head))
@@ -348,7 +354,10 @@ class Relater:
                     inline = lab
                     continue
             base = section.overlay(inline) if inline is not None else section
-            self.sentence(s, e, base)
+            if carried and not base.includes:
+                base = base.copy()
+                base.includes = carried
+            carried = self.sentence(s, e, base)
 
     def _quantities_in(self, start: int, end: int) -> list[Quantity]:
         i = bisect.bisect_left(self._q_starts, start)
@@ -366,7 +375,8 @@ class Relater:
         return is_short_heading(self.doc, line, len(qs), has_term)
 
     # ------------------------------------------------------------ the sentence machine
-    def sentence(self, start: int, end: int, base: Scope) -> None:
+    def sentence(self, start: int, end: int, base: Scope) -> tuple[str, ...]:
+        """Bind the quantities of one sentence; returns the ``includes`` still in force at its end."""
         self.sentence_no += 1
         state = base.copy()
         state.explicit_scheme = False
@@ -415,7 +425,6 @@ class Relater:
                             saved.includes = state.includes
                         state = saved
                     clause += 1
-                    frames[-1].cue, frames[-1].sign = frames[-1].cue, frames[-1].sign
                 elif ch == ";":
                     while len(frames) > 1 and frames[-1].soft:  # a 其中 breakdown ends with its clause group
                         state = frames.pop().base
@@ -424,14 +433,11 @@ class Relater:
                     state.account, state.metric, state.fund = fb.account, fb.metric, fb.fund
                     state.metrics = fb.metrics
                     frame.respectively, frame.list_cue = [], None
-                    state.includes = fb.includes
                     frame.cue, frame.sign = None, 0
                     frame.last_level = None
                     clause += 1
                 else:  # , 、 and sentence ends inside the span
                     state.fund = frame.base.fund
-                    if not frame.includes_frame:
-                        state.includes = frame.base.includes
                     frame.cue, frame.sign = None, 0
                     clause += 1
                     clause_start = e
@@ -474,6 +480,7 @@ class Relater:
                     frame.resp_i += 1
                 if self._bind(item, use, frame, frames, clause) is not None:
                     frame.recent = []
+        return state.includes
 
     def _bind(self, q: Quantity, state: Scope, frame: _Frame, frames: list[_Frame], clause: int) -> Optional[int]:
         model = self.model
@@ -540,7 +547,8 @@ class Relater:
         rel = self.bound[related] if related is not None else None
         scheme_ev = state.fund or state.scheme
         account_ev = state.account
-        quals = {k: v[0] for k, v in state.quals.items() if not (v[4] and v[3] != clause)}
+        quals = {k: v[0] for k, v in state.quals.items()
+                 if not (v[4] and v[3] != clause) and not (v[3] == TITLE_CLAUSE and metric == "other")}
         includes = state.includes
         if rel is not None and measure == "yoy_change":
             metric, scheme_ev, account_ev = rel.metric, None, None
