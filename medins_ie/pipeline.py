@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -49,8 +50,16 @@ class Extractor:
             raise ValueError(f"document of {len(text)} characters is longer than the limit of {MAX_CHARS}")
         if not text.strip():
             return Document()
-        norm = normalize(text, self.model.char_table)
-        return self._extract_normalized(text, norm)
+        # the stages allocate many small acyclic objects; pausing the cyclic collector saves about a third
+        # of the run time, and it is switched back on (if it was on) before returning
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            norm = normalize(text, self.model.char_table)
+            return self._extract_normalized(text, norm)
+        finally:
+            if collecting:
+                gc.enable()
 
     def _extract_normalized(self, original: str, norm: Normalized) -> Document:
         model, doc = self.model, norm.text
@@ -82,6 +91,7 @@ class Extractor:
             elif line.kind == "title":
                 continue
         bound = relater.bound
+        relater.release()  # the event index and label cache are not needed to build records
         return self._build(original, norm, info, bound, quantities, periods, terms, found_tables)
 
     # ---------------------------------------------------------------- records

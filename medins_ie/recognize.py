@@ -15,7 +15,7 @@ from .model import Assignment, Model
 CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
-@dataclass
+@dataclass(slots=True)
 class Quantity:
     """A number with its multiplier and unit (``unit_surface`` empty for a bare number)."""
 
@@ -35,7 +35,7 @@ class Quantity:
         return not self.unit_surface and not self.has_multiplier
 
 
-@dataclass
+@dataclass(slots=True)
 class PeriodSpec:
     """A parsed period expression; the year may be missing and is resolved in context."""
 
@@ -50,7 +50,7 @@ class PeriodSpec:
     months: tuple[int, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Term:
     """A lexicon term and what it assigns."""
 

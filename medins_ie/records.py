@@ -21,7 +21,7 @@ def _span_field(optional: bool = False) -> Any:
     return field(default=None, metadata=meta) if optional else field(metadata=meta)
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence(DataClassJsonMixin):
     """A span that justifies one field of a record (``role`` is the field name)."""
 
@@ -30,7 +30,7 @@ class Evidence(DataClassJsonMixin):
     span: Span = _span_field()
 
 
-@dataclass
+@dataclass(slots=True)
 class Period(DataClassJsonMixin):
     """The time a figure covers: an ``interval`` or an ``instant`` (start == end)."""
 
@@ -41,7 +41,7 @@ class Period(DataClassJsonMixin):
     kind: Optional[str] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Record(DataClassJsonMixin):
     """One quantity mention in report content, with its bound fields."""
 
@@ -63,7 +63,7 @@ class Record(DataClassJsonMixin):
     related: Optional[str] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Entity(DataClassJsonMixin):
     """A tagged span: a quantity, a period, a fund/metric/qualifier term or a region."""
 
@@ -73,7 +73,7 @@ class Entity(DataClassJsonMixin):
     value: Optional[str] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding(DataClassJsonMixin):
     """A consistency check that does not add up (section 6 of the spec)."""
 
@@ -86,7 +86,7 @@ class Finding(DataClassJsonMixin):
     relative_gap: Optional[float] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell(DataClassJsonMixin):
     """One cell of a recovered table, with its header path."""
 

@@ -100,7 +100,7 @@ class Scope:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Bound:
     """A quantity with its bound fields (normalized coordinates), before records are built."""
 
@@ -175,6 +175,11 @@ class Relater:
             self.doc_scope = self.doc_scope.overlay(title)
 
     # ------------------------------------------------------------ events
+    def release(self) -> None:
+        """Drop the per-document indexes (they can be as large as the records)."""
+        self._events_cache = None
+        self._label_cache.clear()
+
     def _all_events(self) -> tuple[list[int], list[tuple[int, int, str, Any]]]:
         """Every mention and punctuation mark of the document, in order (built once, sliced per sentence)."""
         if self._events_cache is None:

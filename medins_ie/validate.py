@@ -138,11 +138,7 @@ def check(document: Document, bound: list["Bound"], ids: dict[int, str],
 
 
 def _key(b: "Bound") -> tuple:
-    key = b.__dict__.get("_key")
-    if key is None:
-        key = b.__dict__["_key"] = (b.scheme, b.account, b.period,
-                                   tuple(sorted((k, str(v)) for k, v in b.qualifiers.items())))
-    return key
+    return (b.scheme, b.account, b.period, tuple(sorted((k, str(v)) for k, v in b.qualifiers.items())))
 
 
 def _balance(group: list["Bound"], ids: dict[int, str], index: dict[int, int]) -> list[Finding]:
