@@ -6,7 +6,11 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import multiprocessing.context
 import os
+import pickle
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
@@ -14,7 +18,7 @@ from typing import Iterable, Iterator, Optional, Union
 from .meta import DocInfo, document_info
 from .model import Model, load_model
 from .normalize import Normalized, normalize
-from .records import Document, Entity, Evidence, Meta, Period, Record
+from .records import Document, Entity, Evidence, Meta, Period, Record, pack, unpack
 from .recognize import find_periods, find_quantities, find_terms
 from .relate import Bound, Relater
 from .segment import Line, segment
@@ -182,10 +186,24 @@ class Extractor:
             for text in texts:
                 yield self._safe_extract(text)
             return
-        n_process = os.cpu_count() or 1 if n_process < 1 else n_process
-        with ProcessPoolExecutor(max_workers=n_process, initializer=_init_worker,
-                                 initargs=(str(self.model.path),)) as pool:
-            yield from pool.map(_worker_extract, texts, chunksize=max(1, batch_size))
+        n_process = (os.cpu_count() or 1) if n_process < 1 else n_process
+        batch_size = max(1, batch_size)
+        # the calling process is one of the n workers: it takes every n-th batch itself, so only the other
+        # batches pay for shipping documents between processes
+        with ProcessPoolExecutor(max_workers=n_process - 1, mp_context=_worker_context(),
+                                 initializer=_init_worker, initargs=(str(self.model.path),)) as pool:
+            pending: deque = deque()
+            for k, batch in enumerate(_batches(texts, batch_size)):
+                pending.append(batch if k % n_process == 0 else pool.submit(_worker_batch, batch))
+                while len(pending) > 2 * n_process:  # bounded look-ahead: memory stays flat on long streams
+                    yield from self._resolve(pending.popleft())
+            while pending:
+                yield from self._resolve(pending.popleft())
+
+    def _resolve(self, item: object) -> list[Document]:
+        if isinstance(item, list):
+            return [self._safe_extract(t) for t in item]
+        return _unpack(item.result())  # type: ignore[attr-defined]
 
     def _safe_extract(self, text: object) -> Document:
         try:
@@ -256,11 +274,40 @@ def _resolve_overlaps(periods, quantities, terms):
 _WORKER: Optional[Extractor] = None
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """fork where the platform has it (workers start at once, with the model already loaded), else spawn."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def _init_worker(model_path: str) -> None:
     global _WORKER
     _WORKER = Extractor(model_path)
 
 
-def _worker_extract(text: object) -> Document:
+def _worker_batch(texts: list) -> bytes:
+    """Extract a batch in a worker; one pickle of the whole batch is far cheaper to ship than many."""
     assert _WORKER is not None
-    return _WORKER._safe_extract(text)
+    return pickle.dumps([pack(_WORKER._safe_extract(t)) for t in texts], protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(payload: bytes) -> list[Document]:
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling builds many small acyclic objects
+    try:
+        return [unpack(p) for p in pickle.loads(payload)]
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

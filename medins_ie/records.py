@@ -15,6 +15,18 @@ from dataclasses_json import DataClassJsonMixin, config
 Span = tuple[int, int]
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of a value: dataclasses to dicts, tuples to lists (what dataclasses-json emits)."""
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: _plain(getattr(value, name)) for name in fields}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def _span_field(optional: bool = False) -> Any:
     # tuples come back from JSON as lists; decode them to tuples so round-trips compare equal
     meta = config(decoder=lambda v: tuple(v) if v is not None else None)
@@ -152,7 +164,40 @@ class Document(DataClassJsonMixin):
     findings: list[Finding] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
 
+    def to_dict(self, encode_json: bool = False) -> dict[str, Any]:  # type: ignore[override]
+        """The document as plain dicts and lists (same shape as dataclasses-json's, several times faster)."""
+        return _plain(self)
+
     def to_json(self, **kwargs: Any) -> str:  # type: ignore[override]
         """JSON text; ``ensure_ascii`` defaults to False so Chinese stays readable."""
         kwargs.setdefault("ensure_ascii", False)
-        return json.dumps(self.to_dict(encode_json=False), **kwargs)
+        return json.dumps(_plain(self), **kwargs)
+
+
+
+def pack(doc: Document) -> tuple:
+    """A document as nested builtin tuples: cheap to pickle between processes (see ``unpack``)."""
+    def period(p: Optional[Period]) -> Optional[tuple]:
+        return None if p is None else (p.text, p.span, p.start, p.end, p.kind)
+
+    records = [(r.id, r.type, r.value, r.unit, r.text, r.span, r.scheme, r.account, r.metric, r.measure, r.status,
+                period(r.period), r.region, r.qualifiers, [(e.role, e.text, e.span) for e in r.evidence], r.related)
+               for r in doc.records]
+    entities = [(e.label, e.text, e.span, e.value) for e in doc.entities]
+    findings = [(f.kind, f.severity, f.message, f.records, f.expected, f.observed, f.relative_gap)
+                for f in doc.findings]
+    return records, entities, doc.meta, findings, doc.tables
+
+
+def unpack(packed: tuple) -> Document:
+    """The ``Document`` that ``pack`` flattened."""
+    records, entities, meta, findings, tables = packed
+    return Document(
+        records=[Record(i, t, v, u, x, sp, sc, ac, me, ms, st,
+                        None if p is None else Period(*p), rg, q, [Evidence(*e) for e in ev], rel)
+                 for i, t, v, u, x, sp, sc, ac, me, ms, st, p, rg, q, ev, rel in records],
+        entities=[Entity(*e) for e in entities],
+        meta=meta,
+        findings=[Finding(*f) for f in findings],
+        tables=tables,
+    )

@@ -87,3 +87,11 @@ def test_tables_are_exposed():
     cell = next(c for t in doc.tables for c in t.cells if c.record)
     rec = next(r for r in doc.records if r.id == cell.record)
     assert rec.span == cell.span
+
+
+def test_fast_to_dict_matches_dataclasses_json():
+    from dataclasses_json import DataClassJsonMixin
+
+    doc = medins_ie.extract(SEEDS[1].read_text(encoding="utf-8"))
+    reference = DataClassJsonMixin.to_dict(doc, encode_json=False)
+    assert doc.to_dict() == reference
