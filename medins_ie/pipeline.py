@@ -10,6 +10,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import pickle
+import sys
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -192,18 +193,32 @@ class Extractor:
         # batches pay for shipping documents between processes
         with ProcessPoolExecutor(max_workers=n_process - 1, mp_context=_worker_context(),
                                  initializer=_init_worker, initargs=(str(self.model.path),)) as pool:
-            pending: deque = deque()
-            for k, batch in enumerate(_batches(texts, batch_size)):
-                pending.append(batch if k % n_process == 0 else pool.submit(_worker_batch, batch))
-                while len(pending) > 2 * n_process:  # bounded look-ahead: memory stays flat on long streams
-                    yield from self._resolve(pending.popleft())
-            while pending:
-                yield from self._resolve(pending.popleft())
-
-    def _resolve(self, item: object) -> list[Document]:
-        if isinstance(item, list):
-            return [self._safe_extract(t) for t in item]
-        return _unpack(item.result())  # type: ignore[attr-defined]
+            batches = enumerate(_batches(texts, batch_size))
+            window: deque = deque()   # [batch or future, documents once known], in input order
+            more = True
+            while True:
+                while more and len(window) < 4 * n_process:  # bounded look-ahead: memory stays flat
+                    nxt = next(batches, None)
+                    if nxt is None:
+                        more = False
+                        break
+                    k, batch = nxt
+                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, batch), None])
+                if not window:
+                    return
+                head = window[0]
+                if head[1] is None and isinstance(head[0], list):
+                    head[1] = [self._safe_extract(t) for t in head[0]]
+                elif head[1] is None and not head[0].done():
+                    # rather than wait for a worker, do a later batch of our own
+                    todo = next((w for w in window if w[1] is None and isinstance(w[0], list)), None)
+                    if todo is not None:
+                        todo[1] = [self._safe_extract(t) for t in todo[0]]
+                        continue
+                if head[1] is None:
+                    head[1] = _unpack(head[0].result())
+                window.popleft()
+                yield from head[1]
 
     def _safe_extract(self, text: object) -> Document:
         try:
@@ -275,8 +290,20 @@ _WORKER: Optional[Extractor] = None
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
-    """fork where the platform has it (workers start at once, with the model already loaded), else spawn."""
-    if "fork" in multiprocessing.get_all_start_methods():
+    """Where to start workers: forked from a small preloaded server when possible.
+
+    A worker forked from the caller shares the caller's (often large) heap page by page, and both then pay
+    copy-on-write faults that cost more than the parallel work gains. A forkserver that has only medins_ie
+    loaded avoids that. It needs the main module to be importable again (as spawn does), so a program read
+    from stdin falls back to plain fork; platforms without fork use spawn.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if "forkserver" in methods and (main_file is None or os.path.isfile(main_file)):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["medins_ie.pipeline"])
+        return ctx
+    if "fork" in methods:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
