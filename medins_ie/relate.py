@@ -41,6 +41,10 @@ _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_bala
 Ev = tuple[str, int, int]   # (field-or-role, start, end) evidence in normalized coordinates
 
 
+def after_is(doc: str, pos: int, text: str) -> bool:
+    return doc.startswith(text, pos)
+
+
 def natural_count(model: Model, metric: Optional[str]) -> Optional[str]:
     """The count unit a metric is measured in (enrollment -> person), if it is a count metric."""
     for kind in model.metric_units.get(metric or "", ()):
@@ -71,6 +75,8 @@ class Scope:
     metrics: tuple = ()                                  # metric terms since the sentence or ";" began
     account_clause: int = -1                             # clause in which the account was stated
     weak_scheme: bool = False                            # the scheme came from a weak word (医保基金)
+    weak_metric: bool = False                            # the metric came from a weak word (救助, 费用)
+    fund_clause: int = -1                                # clause in which the paying fund was named
 
     def copy(self) -> "Scope":
         new = Scope.__new__(Scope)  # dataclasses.replace is several times slower on this hot path
@@ -85,10 +91,12 @@ class Scope:
                 or other.fund is not None:  # a scheme named below replaces both levels
             out.scheme, out.fund = other.scheme or self.scheme, other.fund
             out.weak_scheme = other.weak_scheme
-        for name in ("account", "metric", "period", "region", "status"):
+        for name in ("account", "period", "region", "status"):
             value = getattr(other, name)
             if value is not None:
                 setattr(out, name, value)
+        if other.metric is not None:
+            out.metric, out.weak_metric = other.metric, other.weak_metric
         out.quals.update(other.quals)
         if other.metrics:
             out.metrics = self.metrics + other.metrics
@@ -274,6 +282,7 @@ class Relater:
                     scope.includes = ()  # "(含生育保险)" qualifies the fund named before it, until another is named
                 if a.clause_scope:
                     scope.fund = ev
+                    scope.fund_clause = clause
                 elif not a.weak or scope.scheme is None:
                     scope.scheme = ev
                     scope.weak_scheme = a.weak
@@ -284,6 +293,8 @@ class Relater:
                     setattr(scope, f, ev)
                     if f == "account":
                         scope.account_clause = clause
+                    else:
+                        scope.weak_metric = a.weak
                 if f == "metric":
                     scope.metrics = scope.metrics + (ev,)
             elif f == "ignore":
@@ -442,7 +453,6 @@ class Relater:
                     frame.last_level = None
                     clause += 1
                 else:  # , 、 and sentence ends inside the span
-                    state.fund = frame.base.fund
                     frame.cue, frame.sign = None, 0
                     clause += 1
                     clause_start = e
@@ -523,8 +533,13 @@ class Relater:
         sign = frame.sign
         if cue is None and frame.list_cue is not None and _LIST_GAP.match(self.doc[frame.list_cue[2]:q.start]):
             cue, sign = frame.list_cue[0], frame.list_cue[1]  # "分别占72.4%、19.8%和7.8%"
+        keep_cue = False
         if cue is not None:
             measure = cue[0]
+            if measure == "difference" and after_is(self.doc, q.end, "的"):
+                measure, keep_cue = "level", True  # "低于6个月的警戒线1.1个月": the first figure is the benchmark
+            elif measure in ("per_month", "per_capita", "per_visit") and qtype == "count" and unit == "month":
+                measure = "level"  # "按月均支出计算可支付4.1个月" is a number of months, not a rate
         if q.per in _PER:
             measure = _PER[q.per]
         if cue is None:
@@ -550,7 +565,11 @@ class Relater:
 
         ev: list[Ev] = []
         rel = self.bound[related] if related is not None else None
-        scheme_ev = state.fund or state.scheme
+        fund = state.fund
+        if fund is not None and fund is not frame.base.fund and state.fund_clause != clause and self._new_subject(
+                frame):
+            fund = frame.base.fund  # "大病保险赔付1632人次,赔付金额386.74万元" keeps the fund; a new subject drops it
+        scheme_ev = fund or state.scheme
         account_ev = state.account
         quals = {k: v[0] for k, v in state.quals.items()
                  if not (v[4] and v[3] != clause) and not (v[3] == TITLE_CLAUSE and metric == "other")}
@@ -602,7 +621,8 @@ class Relater:
         if measure == "level":
             frame.last_level = len(self.bound) - 1
         frame.list_cue = (cue, sign, q.end) if cue is not None else None
-        frame.cue, frame.sign = None, 0
+        if not keep_cue:
+            frame.cue, frame.sign = None, 0
         return len(self.bound) - 1
 
     # ------------------------------------------------------------ helpers for tables
@@ -654,6 +674,15 @@ class Relater:
 
         counts = Counter(q.multiplier for q in self.quantities if q.type == "amount" and q.unit_surface == "元")
         return counts.most_common(1)[0][0] if counts else 1.0
+
+    def _new_subject(self, frame: _Frame) -> bool:
+        """Whether the terms since the last figure name a new subject (a scheme, account, setting or metric)."""
+        last_metric = self.bound[-1].metric if self.bound else None
+        for t in frame.recent:
+            for a in t.assignments:
+                if a.field in ("scheme", "account", "setting") or (a.field == "metric" and a.label != last_metric):
+                    return True
+        return False
 
     def _context_year(self, frames: list[_Frame]) -> Optional[int]:
         for f in reversed(frames):

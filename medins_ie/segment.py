@@ -122,12 +122,19 @@ def is_short_heading(doc: str, line: Line, n_quantities: int, has_term: bool) ->
 def segment(doc: str, model: Model) -> list[Line]:
     """Classify every line: blank, noise (spam/chrome/footer/meta) or text; mark numbered headings."""
     lines = split_lines(doc)
+    in_block = False  # lines under a "相关链接:" header are links, up to the next blank line
     for line in lines:
         text = doc[line.start:line.end]
         if not text.strip():
             line.kind = "blank"
+            in_block = False
+            continue
+        if in_block:
+            line.kind, line.noise_kind = "noise", "chrome"
             continue
         noise = classify_noise(text, model)
+        if noise == "chrome_block":
+            in_block, noise = True, "chrome"
         if noise:
             line.kind = "noise" if noise != "meta" else "meta"
             line.noise_kind = noise

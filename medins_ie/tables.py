@@ -648,6 +648,10 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     note_has_money = bool(t.unit_note and "元" in t.unit_note)
     col_scopes = [base.overlay(relater.label_scope_cells(path)) for path in t.col_paths]
     col_cues = [relater.cue_of_cells(path) for path in t.col_paths]
+    col_own = []  # a column's own strong metric, which beats a weak one in the row label
+    for path in t.col_paths:
+        own = relater.label_scope_cells(path)
+        col_own.append(own.metric if own.metric is not None and not own.weak_metric else None)
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         row_scope = relater.label_scope_cells(path)
@@ -656,6 +660,8 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
             if cell is None or cell.empty:
                 continue
             scope = col_scopes[c].overlay(row_scope) if c < len(col_scopes) else base
+            if row_scope.weak_metric and c < len(col_scopes) and col_own[c] is not None:
+                scope.metric, scope.weak_metric = col_own[c], False  # "住院救助" (weak) under "救助人次"
             if not cell.numeric:
                 # quantities written inside a label or remark cell ("含市里257万元", "3.63%经办经费")
                 if relater.quantities_in(cell.start, cell.end):
