@@ -676,13 +676,8 @@ class Relater:
         return counts.most_common(1)[0][0] if counts else 1.0
 
     def _new_subject(self, frame: _Frame) -> bool:
-        """Whether the terms since the last figure name a new subject (a scheme, account, setting or metric)."""
-        last_metric = self.bound[-1].metric if self.bound else None
-        for t in frame.recent:
-            for a in t.assignments:
-                if a.field in ("scheme", "account", "setting") or (a.field == "metric" and a.label != last_metric):
-                    return True
-        return False
+        """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""
+        return any(a.field in ("scheme", "account", "setting") for t in frame.recent for a in t.assignments)
 
     def _context_year(self, frames: list[_Frame]) -> Optional[int]:
         for f in reversed(frames):

@@ -648,6 +648,10 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     note_has_money = bool(t.unit_note and "元" in t.unit_note)
     col_scopes = [base.overlay(relater.label_scope_cells(path)) for path in t.col_paths]
     col_cues = [relater.cue_of_cells(path) for path in t.col_paths]
+    col_units = []  # a header's own unit note ("次均救助(元)") beats the table's
+    for path in t.col_paths:
+        note = next((_unit_note(c.text) for c in reversed(path) if c is not None and _unit_note(c.text)), None)
+        col_units.append(_units_from_note(note, model, relater) if note and "元" in note else None)
     col_own = []  # a column's own strong metric, which beats a weak one in the row label
     for path in t.col_paths:
         own = relater.label_scope_cells(path)
@@ -669,7 +673,8 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
                 continue
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
-            q = _cell_quantity(cell, scope, money_factor, count_units, model, note_has_money)
+            factor = col_units[c][0] if c < len(col_units) and col_units[c] else money_factor
+            q = _cell_quantity(cell, scope, factor, count_units, model, note_has_money)
             idx = relater.bind_cell(q, scope, row_cue or col_cues[c], [])
             if idx is not None:
                 t.cell_records[(r, c)] = idx
