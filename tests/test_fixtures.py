@@ -15,7 +15,7 @@ from conftest import FIXTURES, ROOT
 # Raise them when accuracy improves; never lower them to make a change pass.
 FLOORS = {
     "seeds": {"entity_f1": 0.995, "record_f1": 0.95},
-    "all": {"entity_f1": 0.99, "record_f1": 0.91},
+    "all": {"entity_f1": 0.995, "record_f1": 0.925},
 }
 
 
