@@ -26,6 +26,7 @@ from .segment import Line, heading_label, is_short_heading, sentences
 
 MAX_PAREN_DEPTH = 16
 TITLE_CLAUSE = -3     # marks qualifiers that come from the document title
+_TOPIC = 1 << 30      # an account_clause that never lapses within its sentence
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
 _DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
@@ -289,7 +290,8 @@ class Relater:
                 if not a.weak:
                     scope.explicit_scheme = True
             elif f in ("account", "metric"):
-                if not a.weak or getattr(scope, f) is None:
+                inherited = frame is not None and getattr(scope, f) is getattr(frame.base, f)
+                if not a.weak or getattr(scope, f) is None or (f == "metric" and inherited):
                     setattr(scope, f, ev)
                     if f == "account":
                         scope.account_clause = clause
@@ -446,7 +448,9 @@ class Relater:
                         state = frames.pop().base
                     frame = frames[-1]
                     fb = frame.base
-                    state.account, state.metric, state.fund = fb.account, fb.metric, fb.fund
+                    if state.account_clause != _TOPIC:
+                        state.account = fb.account
+                    state.metric, state.fund = fb.metric, fb.fund
                     state.metrics = fb.metrics
                     frame.respectively, frame.list_cue = [], None
                     frame.cue, frame.sign = None, 0
@@ -454,6 +458,8 @@ class Relater:
                     clause += 1
                 else:  # , 、 and sentence ends inside the span
                     frame.cue, frame.sign = None, 0
+                    if ch == "," and self.doc[s - 1:s] == "中" and state.account_clause == clause:
+                        state.account_clause = _TOPIC  # "统筹基金支出中,住院支出…": the account is the topic
                     clause += 1
                     clause_start = e
                 continue
