@@ -117,6 +117,8 @@ def current_rss_bytes() -> Optional[int]:
 
 
 def git_rev() -> str:
+    if os.environ.get("MEDINS_BENCH_REV"):          # set when benchmarking an exported snapshot
+        return os.environ["MEDINS_BENCH_REV"]
     try:
         rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, timeout=10).stdout.strip()

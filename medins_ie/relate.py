@@ -42,6 +42,11 @@ _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_bala
 Ev = tuple[str, int, int]   # (field-or-role, start, end) evidence in normalized coordinates
 
 
+def _starting_in(starts: list[int], items: list, start: int, end: int) -> list:
+    """The items (sorted, with their ``starts``) that start in ``[start, end)``."""
+    return items[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
+
+
 def after_is(doc: str, pos: int, text: str) -> bool:
     return doc.startswith(text, pos)
 
@@ -378,18 +383,12 @@ class Relater:
             carried = self.sentence(s, e, base)
 
     def _quantities_in(self, start: int, end: int) -> list[Quantity]:
-        i = bisect.bisect_left(self._q_starts, start)
-        out = []
-        while i < len(self.quantities) and self.quantities[i].start < end:
-            out.append(self.quantities[i])
-            i += 1
-        return out
+        return _starting_in(self._q_starts, self.quantities, start, end)
 
     def line_is_short_heading(self, line: Line) -> bool:
         qs = [q for q in self._quantities_in(line.start, line.end) if not q.bare or q.has_multiplier]
-        i = bisect.bisect_left(self._t_starts, line.start)
-        has_term = i < len(self.terms) and self.terms[i].start < line.end and any(
-            a.field in ("scheme", "metric") for a in self.terms[i].assignments)
+        has_term = any(a.field in ("scheme", "metric") for t in self.terms_in(line.start, line.end)
+                       for a in t.assignments)
         return is_short_heading(self.doc, line, len(qs), has_term)
 
     # ------------------------------------------------------------ the sentence machine
@@ -633,12 +632,7 @@ class Relater:
 
     # ------------------------------------------------------------ helpers for tables
     def terms_in(self, start: int, end: int) -> list[Term]:
-        i = bisect.bisect_left(self._t_starts, start)
-        out = []
-        while i < len(self.terms) and self.terms[i].start < end:
-            out.append(self.terms[i])
-            i += 1
-        return out
+        return _starting_in(self._t_starts, self.terms, start, end)
 
     def quantities_in(self, start: int, end: int) -> list[Quantity]:
         return self._quantities_in(start, end)

@@ -356,16 +356,7 @@ def _pipe_header(segments: list[list[RawCell]], width: int) -> list[list[Optiona
     span = width - (len(top) - 1)
     if span == len(children) and len(top) >= 2:
         g = next((i for i, c in enumerate(top) if i > 0 and c.text not in ("备注",) + TOTAL_WORDS), 1)
-        row1: list[Optional[RawCell]] = []
-        row2: list[Optional[RawCell]] = []
-        for i, c in enumerate(top):
-            if i == g:
-                row1.extend([c] * span)
-                row2.extend(children)
-            else:
-                row1.append(c)
-                row2.append(None)
-        return [row1, row2]
+        return _two_rows(top, children, g)
     return [list(s[:width]) + [None] * max(0, width - len(s)) for s in segments]
 
 
@@ -551,17 +542,22 @@ def _stream_header(head: list[RawCell], k: int) -> Optional[list[list[Optional[R
             g = max((i for i, c in enumerate(top) if c.text.replace(" ", "") not in TOTAL_WORDS), default=None)
             if g is None:
                 continue
-            row1: list[Optional[RawCell]] = []
-            row2: list[Optional[RawCell]] = []
-            for i, c in enumerate(top):
-                if i == g:
-                    row1.extend([c] * m)
-                    row2.extend(children)
-                else:
-                    row1.append(c)
-                    row2.append(None)
-            return [row1, row2]
+            return _two_rows(top, children, g)
     return None
+
+
+def _two_rows(top: list[RawCell], children: list[RawCell], group: int) -> list[list[Optional[RawCell]]]:
+    """A two-row header: ``top[group]`` spans ``children``, every other top cell spans both rows."""
+    row1: list[Optional[RawCell]] = []
+    row2: list[Optional[RawCell]] = []
+    for i, c in enumerate(top):
+        if i == group:
+            row1.extend([c] * len(children))
+            row2.extend(children)
+        else:
+            row1.append(c)
+            row2.append(None)
+    return [row1, row2]
 
 
 def _align_short_row(vals: list[RawCell], header: list[list[Optional[RawCell]]], k: int) -> list[Optional[RawCell]]:
