@@ -639,7 +639,10 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     model = relater.model
     base = relater.section_scope()
     if t.caption is not None:
-        base = base.overlay(relater.label_scope(t.caption.start, t.caption.end))
+        caption = relater.label_scope(t.caption.start, t.caption.end)
+        if caption.scheme is not None:  # the caption is the table's own heading: even 医保 there names its scope
+            caption.weak_scheme = False
+        base = base.overlay(caption)
     money_factor, count_units = _units_from_note(t.unit_note, model, relater)
     note_has_money = bool(t.unit_note and "元" in t.unit_note)
     col_scopes = [base.overlay(relater.label_scope_cells(path)) for path in t.col_paths]
@@ -652,10 +655,17 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     for path in t.col_paths:
         own = relater.label_scope_cells(path)
         col_own.append(own.metric if own.metric is not None and not own.weak_metric else None)
+    last_row_scheme = None
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         row_scope = relater.label_scope_cells(path)
         row_cue = relater.cue_of_cells(path)
+        if row_scope.scheme is not None or row_scope.fund is not None:
+            last_row_scheme = (row_scope.scheme, row_scope.fund)
+        elif row_scope.account is not None and last_row_scheme is not None and path and \
+                any(a.field == "account" for a in model.terms.get(path[-1].text.replace(" ", ""), ())):
+            # "职工医保 / 统筹基金 / 个人账户": an account row is a part of the scheme row above it
+            row_scope.scheme, row_scope.fund = last_row_scheme
         for c, cell in enumerate(row):
             if cell is None or cell.empty:
                 continue
