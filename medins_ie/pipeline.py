@@ -80,11 +80,11 @@ class Extractor:
         relater = Relater(doc, model, info, terms, quantities, periods)
         found_tables = _tables.find_tables(doc, lines, relater, model)
         in_table = {i for t in found_tables for i in t.line_indexes}
+        table_at = {t.line_indexes[0]: t for t in found_tables}
         for idx, line in enumerate(lines):
             if idx in in_table:
-                t = next((t for t in found_tables if t.line_indexes[0] == idx), None)
-                if t is not None:
-                    _tables.bind_table(t, relater)
+                if idx in table_at:  # a table is bound where it starts, under the headings in force there
+                    _tables.bind_table(table_at[idx], relater)
                 continue
             if line.kind == "heading":
                 relater.heading_line(line)

@@ -96,6 +96,8 @@ PATHOLOGICAL = {
     "cells": "\n".join(["1"] * 10000),
     "header cells": "\n".join(["项目"] * 10000),
     "glosses": "醫(yī)" * 5000,
+    "many small tables": "说明如下。\n补偿明细(人次、万元)\n项目\n本地\n异地\n人次\n12\n34\n总费用\n3.5\n4.5\n" * 300,
+    "many pipe rows": "项目|收入|支出\n职工|1.5|2.5\n" * 1000,
 }
 
 
