@@ -47,13 +47,16 @@ def _find_title(doc: str, lines: list[Line], model: Model) -> Optional[int]:
     return None
 
 
-def _region_from(text: str, model: Model) -> Optional[str]:
-    for key in ("issuer_pattern", "place_pattern"):
+def _region_from(text: str, model: Model, keys: tuple[str, ...] = ("issuer_pattern", "place_pattern")) -> Optional[str]:
+    stop = model.meta.get("place_stop_chars", "")
+    for key in keys:
         pat = model.meta.get(key)
-        if pat:
-            m = re.search(pat, text)
-            if m:
-                return m.group("region")
+        if not pat:
+            continue
+        for m in re.finditer(pat, text):
+            name = m.group("region")
+            if not any(ch in stop for ch in name[:-1]):  # "年度全市", "我县" are not place names
+                return name
     return None
 
 
@@ -92,7 +95,10 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
                 line.kind = "meta"
                 break
 
-    info.region = _region_from(title_text, model) or _region_from(meta_text, model)
+    opening = "\n".join(doc[ln.start:ln.end] for ln in lines[:12] if ln.kind in ("text", "meta", "title"))
+    info.region = (_region_from(title_text, model, ("issuer_pattern",)) or _region_from(meta_text, model, ("issuer_pattern",))
+                   or _region_from(opening, model, ("issuer_pattern",)) or _region_from(title_text, model)
+                   or _region_from(meta_text, model))
     if info.region is None:
         tail = [doc[ln.start:ln.end] for ln in lines[-40:] if ln.kind == "text" and ln.end - ln.start <= 30]
         for text in reversed(tail):

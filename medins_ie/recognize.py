@@ -48,6 +48,7 @@ class PeriodSpec:
     day: Optional[int] = None
     asof: bool = False           # 截至/截止 before it, or 底/末 after it
     months: tuple[int, ...] = ()
+    comparison: bool = False     # "比2023年末": the base of a comparison, not the period of a figure
 
 
 @dataclass(slots=True)
@@ -99,6 +100,8 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.asof = True
         if model.asof_re.search(text, max(0, m.start() - 6), m.start()):
             spec.asof = True
+        if m.start() > 0 and text[m.start() - 1] in "比较":
+            spec.comparison = True
         out.append(spec)
     return out
 

@@ -480,7 +480,10 @@ class Relater:
                 self._apply_term(state, item, clause, frame=frame)
                 frame.recent.append(item)
             elif kind == "p":
-                state.period = item
+                if item.comparison:  # "比2023年末净增1.12万人": a change against that date
+                    frame.cue = ("yoy_change", s, e)
+                else:
+                    state.period = item
             elif kind == "q":
                 use = state
                 if frame.respectively and not item.bare:  # "总收入、总支出分别为A和B": the i-th gets the i-th

@@ -67,13 +67,20 @@ def classify_noise(line_text: str, model: Model) -> Optional[str]:
     return None
 
 
-def match_heading(doc: str, line: Line, model: Model) -> Optional[tuple[int, int]]:
-    """(level, marker end) if the line starts with a numbered heading marker."""
-    text = doc[line.start:min(line.end, line.start + 24)]
+def match_heading(doc: str, line: Line, model: Model) -> Optional[tuple[int, int, Optional[tuple[int, int]]]]:
+    """(level, marker end, label span) if the line starts with a heading marker.
+
+    A pattern with a ``label`` group (``【参保总人数】``) gives the label itself; otherwise the label is
+    read from the text after the marker.
+    """
+    text = doc[line.start:min(line.end, line.start + 32)]
     for level, pattern in model.headings:
         m = pattern.match(text)
         if m:
-            return level, line.start + m.end()
+            label = None
+            if "label" in pattern.groupindex and m.group("label"):
+                label = (line.start + m.start("label"), line.start + m.end("label"))
+            return level, line.start + m.end(), label
     return None
 
 
@@ -142,6 +149,9 @@ def segment(doc: str, model: Model) -> list[Line]:
         head = match_heading(doc, line, model)
         if head:
             line.kind = "heading"
-            line.level, marker_end = head
-            line.label, line.body_start = heading_label(doc, marker_end, line.end)
+            line.level, marker_end, label = head
+            if label is not None:
+                line.label, line.body_start = label, (marker_end if marker_end < line.end else None)
+            else:
+                line.label, line.body_start = heading_label(doc, marker_end, line.end)
     return lines

@@ -37,6 +37,7 @@ CORNER_WORDS = ("项目", "指标", "类别", "名称", "项目明细", "医疗�
 SEP_ROW = re.compile(r"\t|(?<![ \t])[ \t]*\|[ \t]*|(?<! ) {2,}")  # look-behinds keep it linear
 MAX_HEADER_CELLS = 60
 _WHITESPACE = re.compile(r"\s+")
+_SUBROW_PREFIX = re.compile(r"^\s*(?:其中\s*[:]?)?\s*|\s+")
 _SENTENCE_PUNCT = re.compile(r"[。;,]")
 _CAPTION_NUMBER = re.compile(r"表\s*\d|附件")
 _ATTACHMENT = re.compile(r"^附件\s*\d")
@@ -251,6 +252,8 @@ def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[in
             header.append(list(row))
         else:
             body.append(list(row) + [None] * (width - len(row)) if len(row) < width else list(row))
+    if header and len(header[-1]) == width - 1:
+        header = [[None] + list(h) if len(h) == width - 1 else h for h in header]  # " | 收入 | 支出": no corner
     _attach_caption(doc, lines, t, block[0], used)
     _finish_grid(t, header, body, width)
     return t
@@ -662,8 +665,8 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
         row_cue = relater.cue_of_cells(path)
         if row_scope.scheme is not None or row_scope.fund is not None:
             last_row_scheme = (row_scope.scheme, row_scope.fund)
-        elif row_scope.account is not None and last_row_scheme is not None and path and \
-                any(a.field == "account" for a in model.terms.get(path[-1].text.replace(" ", ""), ())):
+        elif row_scope.account is not None and last_row_scheme is not None and path and any(
+                a.field == "account" for a in model.terms.get(_SUBROW_PREFIX.sub("", path[-1].text), ())):
             # "职工医保 / 统筹基金 / 个人账户": an account row is a part of the scheme row above it
             row_scope.scheme, row_scope.fund = last_row_scheme
         for c, cell in enumerate(row):
