@@ -126,7 +126,9 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
     if specs:
         info.report_spec = specs[0]
         info.report = resolve(specs[0], None, stock=False)
-    if any(w in title_text for w in model.plan_title_words):
+    plan = [w for w in model.plan_title_words if not w.startswith("!")]
+    keep_actual = [w[1:] for w in model.plan_title_words if w.startswith("!")]
+    if any(w in title_text for w in plan) and not any(w in title_text for w in keep_actual):
         info.status = "planned"
     return info
 

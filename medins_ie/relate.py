@@ -30,6 +30,7 @@ _TOPIC = 1 << 30      # an account_clause that never lapses within its sentence
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
 _DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
+_DIRECTION_AFTER = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|多|少)")
 _LIST_GAP = re.compile(r"^[、,和及与 ]*$")
 _PER = {"月": "per_month", "人": "per_capita", "次": "per_visit", "床日": "per_visit", "日": "per_visit",
         "天": "per_visit"}
@@ -171,7 +172,7 @@ class Relater:
         self._q_starts = [q.start for q in quantities]
         self._p_starts = [p.start for p in periods]
         self.bound: list[Bound] = []
-        self._label_cache: dict[tuple[int, int], Scope] = {}
+        self._label_cache: dict[tuple[int, int, bool], Scope] = {}
         self._events_cache: Optional[tuple[list[int], list[tuple[int, int, str, Any]]]] = None
         self.sentence_no = 0
         self.doc_scope = Scope()
@@ -228,15 +229,19 @@ class Relater:
             scope = scope.overlay(s)
         return scope
 
-    def label_scope(self, start: int, end: int) -> Scope:
-        """The fields a heading or inline label states (cached: table headers are asked for every cell)."""
-        key = (start, end)
+    def label_scope(self, start: int, end: int, keep_status: bool = False) -> Scope:
+        """The fields a heading or inline label states (cached: table headers are asked for every cell).
+
+        A heading's plan words name a method ("总额预算…工作开展情况"), so headings drop status;
+        table headers ("预算数", "执行数") keep it.
+        """
+        key = (start, end, keep_status)
         hit = self._label_cache.get(key)
         if hit is None:
-            hit = self._label_cache[key] = self._label_scope(start, end)
+            hit = self._label_cache[key] = self._label_scope(start, end, keep_status)
         return hit.copy()
 
-    def _label_scope(self, start: int, end: int) -> Scope:
+    def _label_scope(self, start: int, end: int, keep_status: bool) -> Scope:
         scope = Scope()
         book = 0
         last_scheme_end = -1
@@ -263,7 +268,8 @@ class Relater:
                     if any(sep in between for sep in _ENUM_SEPARATORS):
                         continue  # "城镇职工基本医疗保险、大额医疗补助、生育保险基金": the first scheme leads
                 self._apply_term(scope, item, clause=0, in_label=True)
-                scope.status = None  # "总额预算...工作开展情况" names a method, not a plan
+                if not keep_status:
+                    scope.status = None
             elif kind == "p":
                 scope.period = item
         if scope.fund is not None and scope.scheme is None:
@@ -544,8 +550,10 @@ class Relater:
         keep_cue = False
         if cue is not None:
             measure = cue[0]
-            if measure == "difference" and after_is(self.doc, q.end, "的"):
-                measure, keep_cue = "level", True  # "低于6个月的警戒线1.1个月": the first figure is the benchmark
+            if measure == "difference" and (after_is(self.doc, q.end, "的") or _DIRECTION_AFTER.match(
+                    self.doc, q.end, q.end + 4)):
+                # "低于6个月的警戒线1.1个月", "较预算数1.18亿元减少0.38亿元": the first figure is the benchmark
+                measure, keep_cue = "level", True
             elif measure in ("per_month", "per_capita", "per_visit") and qtype == "count" and unit == "month":
                 measure = "level"  # "按月均支出计算可支付4.1个月" is a number of months, not a rate
         if q.per in _PER:
@@ -644,7 +652,7 @@ class Relater:
         scope = Scope()
         for c in cells:
             if c is not None:
-                scope = scope.overlay(self.label_scope(c.start, c.end))
+                scope = scope.overlay(self.label_scope(c.start, c.end, keep_status=True))
         return scope
 
     def cue_of_cells(self, cells: list[Any]) -> Optional[tuple[str, int, int]]:

@@ -37,6 +37,7 @@ CORNER_WORDS = ("项目", "指标", "类别", "名称", "项目明细", "医疗�
 SEP_ROW = re.compile(r"\t|(?<![ \t])[ \t]*\|[ \t]*|(?<! ) {2,}")  # look-behinds keep it linear
 MAX_HEADER_CELLS = 60
 _WHITESPACE = re.compile(r"\s+")
+_KV_LINE = re.compile(r"^[ \t]*[^:;\n]{1,8}:[^;\n]{0,40}(?:;[ \t]*[^:;\n]{1,8}:[^;\n]{0,40}){1,11};?[ \t]*$")
 _SUBROW_PREFIX = re.compile(r"^\s*(?:其中\s*[:]?)?\s*|\s+")
 _SENTENCE_PUNCT = re.compile(r"[。;,]")
 _CAPTION_NUMBER = re.compile(r"表\s*\d|附件")
@@ -147,6 +148,36 @@ def _caption_before(doc: str, lines: list[Line], idx: int, used: set[int]) -> tu
     return caption, extra
 
 
+def _kv_cells(doc: str, line: Line) -> Optional[list[tuple[str, RawCell]]]:
+    """(key, value cell) pairs of a "项目:上年结余;预算数:9.86;执行数:9.86" line, or None."""
+    text = doc[line.start:line.end]
+    if not _KV_LINE.match(text):
+        return None
+    out, pos = [], 0
+    for part in text.split(";"):
+        key, _, value = part.partition(":")
+        vstart = pos + len(key) + 1
+        cell = _raw(text, vstart, vstart + len(value), line.start)
+        out.append((key.strip(), cell))
+        pos += len(part) + 1
+    return out
+
+
+def _table_from_kv(doc: str, lines: list[Line], block: list[int], used: set[int]) -> FoundTable:
+    """Rows written as key:value lists: the keys are the header, the first value labels the row."""
+    rows = [_kv_cells(doc, lines[k]) or [] for k in block]
+    keys = [k for k, _ in rows[0]]
+    t = FoundTable(line_indexes=list(block), layout="kv")
+    header_cells: list[Optional[RawCell]] = []
+    for key_i, (key, cell) in enumerate(rows[0]):  # the header cells are the keys of the first line
+        at = doc.rfind(key, lines[block[0]].start, cell.start)
+        header_cells.append(RawCell(key, at, at + len(key)) if at >= 0 else None)
+    body = [[cell for _, cell in row] for row in rows]
+    _attach_caption(doc, lines, t, block[0], used)
+    _finish_grid(t, [header_cells], body, len(keys))
+    return t
+
+
 def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -> list[FoundTable]:
     """Every flattened table block in the document, read into grids."""
     tables: list[FoundTable] = []
@@ -154,6 +185,22 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
     n = len(lines)
     i = 0
     while i < n:
+        kv = _kv_cells(doc, lines[i]) if lines[i].kind in ("text", "heading") else None
+        if kv is not None:
+            keys = [k for k, _ in kv]
+            j, block = i, []
+            while j < n and lines[j].kind in ("text", "heading"):
+                kvj = _kv_cells(doc, lines[j])
+                if kvj is None or [k for k, _ in kvj] != keys:
+                    break
+                block.append(j)
+                j += 1
+            if len(block) >= 2 and any(c.numeric for k in block for _, c in (_kv_cells(doc, lines[k]) or [])):
+                t = _table_from_kv(doc, lines, block, used)
+                tables.append(t)
+                used.update(t.line_indexes)
+                i = j
+                continue
         line = lines[i]
         if line.kind in ("text", "heading") and _is_row_line(doc, line):
             j = i
