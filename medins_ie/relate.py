@@ -25,6 +25,7 @@ from .recognize import PeriodSpec, Quantity, Term
 from .segment import Line, heading_label, is_short_heading, sentences
 
 MAX_PAREN_DEPTH = 16
+METRIC_HISTORY = 8    # metric words remembered per clause group (bounded: a sentence can be a whole page)
 TITLE_CLAUSE = -3     # marks qualifiers that come from the document title
 _TOPIC = 1 << 30      # an account_clause that never lapses within its sentence
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
@@ -106,7 +107,7 @@ class Scope:
             out.metric, out.weak_metric = other.metric, other.weak_metric
         out.quals.update(other.quals)
         if other.metrics:
-            out.metrics = self.metrics + other.metrics
+            out.metrics = (self.metrics + other.metrics)[-METRIC_HISTORY:]
         if other.period is not None and other.period.year is None and self.period is not None \
                 and self.period.year is not None:
             out.period = replace(other.period, year=self.period.year)
@@ -309,7 +310,7 @@ class Relater:
                     else:
                         scope.weak_metric = a.weak
                 if f == "metric":
-                    scope.metrics = scope.metrics + (ev,)
+                    scope.metrics = scope.metrics[-(METRIC_HISTORY - 1):] + (ev,)
             elif f == "ignore":
                 continue
             elif f == "region":
@@ -484,7 +485,8 @@ class Relater:
                         state.includes = state.includes + (label,)
                     continue
                 self._apply_term(state, item, clause, frame=frame)
-                frame.recent.append(item)
+                if len(frame.recent) < 64:
+                    frame.recent.append(item)
             elif kind == "p":
                 if item.comparison:  # "比2023年末净增1.12万人": a change against that date
                     frame.cue = ("yoy_change", s, e)
