@@ -96,9 +96,11 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
                 break
 
     opening = "\n".join(doc[ln.start:ln.end] for ln in lines[:12] if ln.kind in ("text", "meta", "title"))
-    info.region = (_region_from(title_text, model, ("issuer_pattern",)) or _region_from(meta_text, model, ("issuer_pattern",))
-                   or _region_from(opening, model, ("issuer_pattern",)) or _region_from(title_text, model)
-                   or _region_from(meta_text, model))
+    info.region = (_region_from(title_text, model, ("issuer_pattern",))
+                   or _region_from(meta_text, model, ("issuer_pattern",))
+                   or _region_from(title_text, model, ("place_pattern",))
+                   or _region_from(opening, model, ("issuer_pattern",))
+                   or _region_from(meta_text, model, ("place_pattern",)))
     if info.region is None:
         tail = [doc[ln.start:ln.end] for ln in lines[-40:] if ln.kind == "text" and ln.end - ln.start <= 30]
         for text in reversed(tail):

@@ -61,3 +61,16 @@ def test_accuracy_floor(subset):
     scores = report.total.scores()
     assert scores["entity"]["f1"] >= FLOORS[subset]["entity_f1"], report.format()
     assert scores["record"]["f1"] >= FLOORS[subset]["record_f1"], report.format()
+
+
+def test_issuing_region_is_found_for_every_fixture():
+    """The document region is the one most gold records carry (a national report: 全国)."""
+    import medins_ie
+    from collections import Counter
+
+    from medins_ie.fixtures import load_gold
+
+    for gold_path in gold_files([FIXTURES]):
+        text, gold = load_gold(gold_path)
+        expected = Counter(r["region"] for r in gold["records"]).most_common(1)[0][0]
+        assert medins_ie.extract(text).meta.region == expected, gold_path.name
