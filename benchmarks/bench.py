@@ -42,6 +42,7 @@ FIRST_DOC_PREFIX = "004_"          # the small seed used for the cold-start "fir
 SCALING_SIZES = (1_000, 100_000, 1_000_000, 20_000_000)   # characters
 BIG_CHARS = 20_000_000             # the "20 MB" document for the memory runs (characters)
 PIPE_DOCS = 200
+SECTIONS = ("throughput", "stages", "profile", "cold_start", "memory", "scaling", "pipe")
 
 perf = time.perf_counter
 
@@ -621,6 +622,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="x2 corpus, no 20 M-char document")
     ap.add_argument("--json", metavar="OUT", help="write every number to this JSON file")
+    ap.add_argument("--only", metavar="LIST",
+                    help="run only these sections, comma-separated: " + ",".join(SECTIONS))
+    ap.add_argument("--resume", action="store_true",
+                    help="with --json: keep the sections already in that file (without errors), run the rest")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     ap.add_argument("--reps", type=int, default=20, help=argparse.SUPPRESS)
     ap.add_argument("--big-chars", type=int, default=BIG_CHARS, metavar="N",
@@ -646,9 +651,26 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"versions: medins_ie {info['medins_ie']} (git {info['git']}), jieba {info['jieba']}, "
           f"regex {info['regex']}")
     results: dict[str, Any] = {"machine": info, "quick": a.quick, "corpus_reps": reps}
+    only = set(a.only.split(",")) if a.only else set(SECTIONS)
+    if only - set(SECTIONS):
+        raise SystemExit(f"unknown section(s) {sorted(only - set(SECTIONS))}; known: {','.join(SECTIONS)}")
+    if a.resume and a.json and Path(a.json).exists():
+        old = json.loads(Path(a.json).read_text(encoding="utf-8"))
+        if old.get("quick") != a.quick:
+            raise SystemExit("--resume: the JSON file was written with a different --quick setting")
+        if old.get("machine", {}).get("git") != info["git"]:
+            print(f"WARNING: resuming a run of git {old.get('machine', {}).get('git')} at git {info['git']}")
+        for k in SECTIONS:
+            if isinstance(old.get(k), dict) and "error" not in old[k]:
+                results[k] = old[k]
+                only.discard(k)
+        print("resumed: kept " + (", ".join(k for k in SECTIONS if k in results) or "nothing")
+              + "; running " + (", ".join(k for k in SECTIONS if k in only) or "nothing"))
     docs = corpus(reps)
 
     def step(key: str, title: str, fn: Callable[[], Any]) -> None:
+        if key not in only:
+            return
         section(title)
         try:
             results[key] = fn()
@@ -656,6 +678,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             traceback.print_exc(file=sys.stdout)
             results[key] = {"error": f"{type(exc).__name__}: {exc}"}
             print(f"FAILED: {type(exc).__name__}: {exc}")
+        if a.json:                          # partial results survive a run that is killed half-way
+            Path(a.json).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
 
     step("throughput", f"1-2. throughput: seeds x{reps}", lambda: bench_throughput(docs))
     plain = results["throughput"].get("methods", {}).get("medins_ie extract", {}).get("best_s")
@@ -676,7 +700,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     step("scaling", "6. scaling: one document of growing size", lambda: bench_scaling(sizes, a.quick, reuse))
     step("pipe", f"7. parallel: Extractor.pipe over {pipe_docs} documents", lambda: bench_pipe(pipe_docs))
 
-    results["wall_s"] = perf() - t_start
+    results["wall_s"] = perf() - t_start + (results.get("wall_s", 0) if a.resume else 0)
     section(f"done in {results['wall_s']:.0f} s")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")

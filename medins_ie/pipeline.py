@@ -203,7 +203,8 @@ class Extractor:
                         more = False
                         break
                     k, batch = nxt
-                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, batch), None])
+                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, batch), None,
+                                   batch])
                 if not window:
                     return
                 head = window[0]
@@ -216,7 +217,7 @@ class Extractor:
                         todo[1] = [self._safe_extract(t) for t in todo[0]]
                         continue
                 if head[1] is None:
-                    head[1] = _unpack(head[0].result())
+                    head[1] = _unpack(head[0].result(), head[2])
                 window.popleft()
                 yield from head[1]
 
@@ -319,11 +320,11 @@ def _worker_batch(texts: list) -> bytes:
     return pickle.dumps([pack(_WORKER._safe_extract(t)) for t in texts], protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _unpack(payload: bytes) -> list[Document]:
+def _unpack(payload: bytes, texts: list) -> list[Document]:
     collecting = gc.isenabled()
     gc.disable()  # unpickling builds many small acyclic objects
     try:
-        return [unpack(p) for p in pickle.loads(payload)]
+        return [unpack(p, t if isinstance(t, str) else "") for p, t in zip(pickle.loads(payload), texts)]
     finally:
         if collecting:
             gc.enable()

@@ -176,27 +176,37 @@ class Document(DataClassJsonMixin):
 
 
 def pack(doc: Document) -> tuple:
-    """A document as nested builtin tuples: cheap to pickle between processes (see ``unpack``)."""
-    def period(p: Optional[Period]) -> Optional[tuple]:
-        return None if p is None else (p.text, p.span, p.start, p.end, p.kind)
+    """A document as nested builtin tuples without the texts its spans can restore (see ``unpack``).
 
-    records = [(r.id, r.type, r.value, r.unit, r.text, r.span, r.scheme, r.account, r.metric, r.measure, r.status,
-                period(r.period), r.region, r.qualifiers, [(e.role, e.text, e.span) for e in r.evidence], r.related)
+    Cheap to pickle between processes: the receiving side has the source text and re-slices it.
+    """
+    def period(p: Optional[Period]) -> Optional[tuple]:
+        return None if p is None else (p.span, p.start, p.end, p.kind, None if p.span else p.text)
+
+    records = [(r.id, r.type, r.value, r.unit, r.span, r.scheme, r.account, r.metric, r.measure, r.status,
+                period(r.period), r.region, r.qualifiers, [(e.role, e.span) for e in r.evidence], r.related)
                for r in doc.records]
-    entities = [(e.label, e.text, e.span, e.value) for e in doc.entities]
+    entities = [(e.label, e.span, e.value) for e in doc.entities]
     findings = [(f.kind, f.severity, f.message, f.records, f.expected, f.observed, f.relative_gap)
                 for f in doc.findings]
     return records, entities, doc.meta, findings, doc.tables
 
 
-def unpack(packed: tuple) -> Document:
-    """The ``Document`` that ``pack`` flattened."""
+def unpack(packed: tuple, source: str) -> Document:
+    """The ``Document`` that ``pack`` flattened, its texts re-sliced from ``source`` (the input it came from)."""
     records, entities, meta, findings, tables = packed
+
+    def period(p: Optional[tuple]) -> Optional[Period]:
+        if p is None:
+            return None
+        span, start, end, kind, text = p
+        return Period(source[span[0]:span[1]] if span else text, span, start, end, kind)
+
     return Document(
-        records=[Record(i, t, v, u, x, sp, sc, ac, me, ms, st,
-                        None if p is None else Period(*p), rg, q, [Evidence(*e) for e in ev], rel)
-                 for i, t, v, u, x, sp, sc, ac, me, ms, st, p, rg, q, ev, rel in records],
-        entities=[Entity(*e) for e in entities],
+        records=[Record(i, t, v, u, source[sp[0]:sp[1]], sp, sc, ac, me, ms, st, period(p), rg, q,
+                        [Evidence(role, source[es[0]:es[1]], es) for role, es in ev], rel)
+                 for i, t, v, u, sp, sc, ac, me, ms, st, p, rg, q, ev, rel in records],
+        entities=[Entity(label, source[es[0]:es[1]], es, value) for label, es, value in entities],
         meta=meta,
         findings=[Finding(*f) for f in findings],
         tables=tables,
