@@ -660,6 +660,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             raise SystemExit("--resume: the JSON file was written with a different --quick setting")
         if old.get("machine", {}).get("git") != info["git"]:
             print(f"WARNING: resuming a run of git {old.get('machine', {}).get('git')} at git {info['git']}")
+        results["wall_s"] = old.get("wall_s", 0)
         for k in SECTIONS:
             if isinstance(old.get(k), dict) and "error" not in old[k]:
                 results[k] = old[k]
@@ -682,7 +683,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             Path(a.json).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
 
     step("throughput", f"1-2. throughput: seeds x{reps}", lambda: bench_throughput(docs))
-    plain = results["throughput"].get("methods", {}).get("medins_ie extract", {}).get("best_s")
+    plain = results.get("throughput", {}).get("methods", {}).get("medins_ie extract", {}).get("best_s")
     step("stages", "3. per-stage breakdown of extract (same corpus, exclusive time)",
          lambda: bench_stages(docs, plain))
     step("profile", "3b. cProfile hot spots (same corpus)", lambda: bench_profile(docs))

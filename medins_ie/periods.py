@@ -39,6 +39,7 @@ def resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
     y = spec.year if spec.year is not None else year
     if y is None:
         return None
+    y += spec.year_offset
     if spec.name.endswith("bare_quarter"):  # "2024季度": the quarter number is lost
         if report is not None and report.year == y:
             return report

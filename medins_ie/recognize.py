@@ -49,6 +49,7 @@ class PeriodSpec:
     asof: bool = False           # 截至/截止 before it, or 底/末 after it
     months: tuple[int, ...] = ()
     comparison: bool = False     # "比2023年末": the base of a comparison, not the period of a figure
+    year_offset: int = 0         # "上年结余": the year before the one the context supplies
 
 
 @dataclass(slots=True)
@@ -96,6 +97,8 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         elif gd.get("end"):
             spec.m1 = spec.m2 = 12
             spec.asof = True
+        elif gd.get("prev"):
+            spec.year_offset = -1
         if gd.get("end") in ("底", "末") or spec.day is not None:
             spec.asof = True
         if model.asof_re.search(text, max(0, m.start() - 6), m.start()):
