@@ -60,6 +60,16 @@ def _region_from(text: str, model: Model, keys: tuple[str, ...] = ("issuer_patte
     return None
 
 
+def _issuer_body(text: str, model: Model, region: Optional[str]) -> Optional[str]:
+    """The issuing body as written ("拉萨市医疗保障局"), preferring one in the issuing region."""
+    pat = model.meta.get("issuer_pattern")
+    if not pat:
+        return region
+    stop = model.meta.get("place_stop_chars", "")
+    found = [m.group(0) for m in re.finditer(pat, text) if not any(ch in stop for ch in m.group("region")[:-1])]
+    return next((f for f in found if region and f.startswith(region)), found[0] if found else region)
+
+
 def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
     """Title, issuer/region, publication date, report period and status of the document."""
     info = DocInfo()
@@ -110,7 +120,8 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
     if info.region is None:
         head = doc[: min(len(doc), 3000)]
         info.region = _region_from(head, model)
-    info.issuer = info.region
+    info.issuer = _issuer_body(title_text + "\n" + meta_text + "\n" + opening + "\n" + "\n".join(
+        doc[ln.start:ln.end] for ln in lines[-40:] if ln.kind == "text"), model, info.region)
     if any(w in title_text for w in national_words) or any(w in meta_text for w in national_words):
         info.national = True
         info.region = model.meta.get("national_region", "全国")
