@@ -80,7 +80,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from . import load
     from .io import DecodeError
 
-    extractor = load(args.model)
+    try:
+        extractor = load(args.model)
+    except (OSError, ValueError) as exc:
+        print(f"medins-ie: cannot load the model: {exc}", file=sys.stderr)
+        return 2
     names = args.files or ["-"]
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     failed = 0
@@ -98,9 +102,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 print(f"medins-ie: {reason}; use --errors replace to replace undecodable bytes, or --encoding",
                       file=sys.stderr)
                 continue
-            except (OSError, TypeError, ValueError) as exc:
+            except Exception as exc:  # one bad file never stops the others
                 failed += 1
-                print(f"medins-ie: {name}: {exc}", file=sys.stderr)
+                print(f"medins-ie: {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 continue
             if args.format == "json":
                 results.append((name, doc))

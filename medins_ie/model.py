@@ -157,6 +157,8 @@ def _load_terms(path: Path, taxonomy: Taxonomy, regions: dict[str, str]) -> dict
             raise ValueError(f"{path}: row {n}: unknown field {fld!r}")
         if fld in ("scheme", "account", "metric", "measure", "status") and label not in taxonomy.labels[fld]:
             raise ValueError(f"{path}: row {n}: {label!r} is not a {fld} label of the taxonomy")
+        if fld == "includes" and label not in taxonomy.labels["scheme"]:
+            raise ValueError(f"{path}: row {n}: includes {label!r} is not a scheme label of the taxonomy")
         if fld in QUALIFIER_FIELDS and label not in taxonomy.qualifiers.get(fld, ()):
             raise ValueError(f"{path}: row {n}: {label!r} is not a {fld} qualifier of the taxonomy")
         terms.setdefault(surface.lower(), []).append(
@@ -194,11 +196,13 @@ def load_model(path: Union[str, Path, None] = None) -> Model:
     root = Path(path) if path is not None else default_model_dir()
     if not (root / "taxonomy.json").is_file():
         raise FileNotFoundError(f"medins_ie: {root} is not a model folder (no taxonomy.json)")
-    return _load_model_cached(str(root.resolve()))
+    # the cache key holds the files' modification times: an edited model copy is read again
+    stamp = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()))
+    return _load_model_cached(str(root.resolve()), stamp)
 
 
 @lru_cache(maxsize=8)
-def _load_model_cached(root_str: str) -> Model:
+def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
     root = Path(root_str)
     meta = json.loads((root / "meta.json").read_text(encoding="utf-8")) if (root / "meta.json").exists() else {}
     taxonomy = Taxonomy.from_file(root / "taxonomy.json")
@@ -211,8 +215,7 @@ def _load_model_cached(root_str: str) -> Model:
         for alias in (row[1].split(",") if len(row) > 1 else []):
             if alias.strip():
                 regions[alias.strip()] = name
-    region_alias = {alias: name for alias, name in regions.items()}
-    terms = _load_terms(lex / "terms.tsv", taxonomy, region_alias)
+    terms = _load_terms(lex / "terms.tsv", taxonomy, regions)
     units = {r[0]: Unit(r[1], r[2]) for r in _rows(lex / "units.tsv")}
     for u in units.values():
         if u.type not in taxonomy.record_types or u.unit not in taxonomy.record_types[u.type]:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import bisect
 import gc
 import multiprocessing
 import multiprocessing.context
@@ -22,7 +23,7 @@ from .normalize import Normalized, normalize
 from .records import Document, Entity, Evidence, Meta, Period, Record, pack, unpack
 from .recognize import find_periods, find_quantities, find_terms
 from .relate import Bound, Relater
-from .segment import Line, segment
+from .segment import segment
 from . import tables as _tables
 from . import validate as _validate
 
@@ -93,8 +94,6 @@ class Extractor:
                     relater.short_heading(line)
                 else:
                     relater.body(line.start, line.end)
-            elif line.kind == "title":
-                continue
         bound = relater.bound
         relater.release()  # the event index and label cache are not needed to build records
         return self._build(original, norm, info, bound, quantities, periods, terms, found_tables)
@@ -162,7 +161,9 @@ class Extractor:
         meta = Meta(status=info.status, region=info.region, issuer=info.issuer, published=info.published)
         if info.title is not None:
             s, e = span(*info.title)
-            meta.title, meta.title_span = original[s:e].strip(), (s, e)
+            raw = original[s:e]
+            s, e = s + len(raw) - len(raw.lstrip()), e - (len(raw) - len(raw.rstrip()))
+            meta.title, meta.title_span = original[s:e], (s, e)
         if info.report is not None:
             pspan = span(info.report_spec.start, info.report_spec.end) if info.report_spec else None
             meta.report_period = Period(original[pspan[0]:pspan[1]] if pspan else None, pspan,
@@ -183,11 +184,11 @@ class Extractor:
         A document that cannot be processed yields an empty ``Document`` whose ``meta.warnings`` says
         why, so one bad page never stops a batch. ``n_process > 1`` uses worker processes.
         """
+        n_process = (os.cpu_count() or 1) if n_process < 1 else n_process
         if n_process == 1:
             for text in texts:
                 yield self._safe_extract(text)
             return
-        n_process = (os.cpu_count() or 1) if n_process < 1 else n_process
         batch_size = max(1, batch_size)
         # the calling process is one of the n workers: it takes every n-th batch itself, so only the other
         # batches pay for shipping documents between processes
@@ -224,7 +225,7 @@ class Extractor:
     def _safe_extract(self, text: object) -> Document:
         try:
             return self.extract(text)  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # a bad page must never stop a batch; the warning says what happened
             return Document(meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
 
 
@@ -242,24 +243,25 @@ def _within(items: list, spans: list[tuple[int, int]]) -> list:
 
 
 def _resolve_overlaps(periods, quantities, terms):
-    """Periods beat bare numbers; quantities with a unit beat periods; terms inside either are dropped,
-    except that a term containing a period (比上年末 holds 年末) is a comparison, not a period."""
-    if periods and terms:
-        import bisect as _b
+    """Periods beat bare numbers; quantities with a unit beat periods; terms inside either are dropped.
 
+    A term that contains a period wins over it: 比上年末 (holding 年末) is a comparison, and a metric word
+    such as 上年结余 (holding 上年) keeps the period on the term.
+    """
+    if periods and terms:
         t_starts = [t.start for t in terms]
         kept = []
         for p in periods:
-            i = _b.bisect_right(t_starts, p.start) - 1
+            i = bisect.bisect_right(t_starts, p.start) - 1
             inside = i >= 0 and terms[i].start <= p.start and p.end <= terms[i].end and \
                 (terms[i].end - terms[i].start) > (p.end - p.start)
             if not inside:
                 kept.append(p)
+            elif terms[i].get("measure") is None:
+                terms[i].period = p  # a metric word that holds a period (上年结余) carries it
         periods = kept
     q_keep = []
     p_spans = [(p.start, p.end) for p in periods]
-    import bisect
-
     p_starts = [s for s, _ in p_spans]
     drop_periods: set[int] = set()
     for q in quantities:

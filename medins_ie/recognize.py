@@ -54,11 +54,12 @@ class PeriodSpec:
 
 @dataclass(slots=True)
 class Term:
-    """A lexicon term and what it assigns."""
+    """A lexicon term and what it assigns (``period``: one written inside it, as 上年 in 上年结余)."""
 
     start: int
     end: int
     assignments: tuple[Assignment, ...]
+    period: Optional["PeriodSpec"] = None
 
     def get(self, field: str) -> Optional[Assignment]:
         for a in self.assignments:

@@ -22,7 +22,7 @@ from .meta import DocInfo
 from .model import Model
 from .periods import Resolved, resolve
 from .recognize import PeriodSpec, Quantity, Term
-from .segment import Line, heading_label, is_short_heading, sentences
+from .segment import Line, is_short_heading, sentences
 
 MAX_PAREN_DEPTH = 16
 METRIC_HISTORY = 8    # metric words remembered per clause group (bounded: a sentence can be a whole page)
@@ -249,7 +249,7 @@ class Relater:
         in_includes = False
         for s, e, kind, item in self._events(start, end):
             if kind == "punct":
-                book += 1 if item in "《〔" else -1 if item in "》〕" else 0
+                book = max(0, book + (1 if item in "《〔" else -1 if item in "》〕" else 0))
                 if item == "(":
                     in_includes = self.doc.startswith(_INCLUDES, e)
                 elif item == ")":
@@ -273,8 +273,6 @@ class Relater:
                     scope.status = None
             elif kind == "p":
                 scope.period = item
-        if scope.fund is not None and scope.scheme is None:
-            pass
         return scope
 
     def push_heading(self, level: float, scope: Scope) -> None:
@@ -313,6 +311,9 @@ class Relater:
                     scope.metrics = scope.metrics[-(METRIC_HISTORY - 1):] + (ev,)
             elif f == "ignore":
                 continue
+            elif f == "includes":
+                if a.label not in scope.includes:
+                    scope.includes = scope.includes + (a.label,)
             elif f == "region":
                 if term.start > 0 and self.doc[term.start - 1] == "除":  # "除西藏外" excludes a place
                     continue
@@ -327,9 +328,6 @@ class Relater:
                         frame.cue = ev
                     else:
                         frame.sign = -1 if a.label == "-" else 1
-                if f == "direction" and scope.metric is not None and term.get("metric") is not None and a.label == "-":
-                    if frame is not None:
-                        frame.sign = -1
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
                 held = scope.quals.get(f)
                 if held is None or held[3] != clause or in_label or (held[5] and not a.weak):
@@ -485,6 +483,8 @@ class Relater:
                         state.includes = state.includes + (label,)
                     continue
                 self._apply_term(state, item, clause, frame=frame)
+                if item.period is not None:  # "上年结余" names its own period
+                    state.period = item.period
                 if len(frame.recent) < 64:
                     frame.recent.append(item)
             elif kind == "p":
@@ -504,7 +504,7 @@ class Relater:
                         use.period = replace(use.period, m1=mo, m2=mo, months=())
                     frame.resp_i += 1
                 elif state.period is not None and len(state.period.months) >= 2 and "分别" in self.doc[
-                        state.period.end:item.start]:
+                        max(state.period.end, start):item.start]:
                     use = state.copy()
                     mo = state.period.months[min(frame.resp_i, len(state.period.months) - 1)]
                     use.period = replace(state.period, m1=mo, m2=mo, months=())
@@ -667,8 +667,7 @@ class Relater:
                     return (a.label, t.start, t.end)
         return None
 
-    def bind_cell(self, q: Quantity, scope: Scope, cue: Optional[tuple[str, int, int]],
-                  cells: list[Any]) -> Optional[int]:
+    def bind_cell(self, q: Quantity, scope: Scope, cue: Optional[tuple[str, int, int]]) -> Optional[int]:
         """Bind one table cell under ``scope`` (section, caption, column and row labels)."""
         self.sentence_no += 1
         frame = _Frame(base=scope, cue=cue)
@@ -676,10 +675,6 @@ class Relater:
         if idx is not None:
             self.bound[idx].table = "cell"
         return idx
-
-    def bind_text(self, start: int, end: int, scope: Scope) -> None:
-        """Bind the quantities written inside a label or remark cell as a short sentence."""
-        self.sentence(start, end, scope)
 
     def prose_money_factor(self) -> float:
         """The multiplier most prose amounts use (万元 -> 1e4); tables without a unit note take it."""

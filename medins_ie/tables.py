@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from .model import Model
-from .recognize import Quantity, find_quantities
+from .recognize import Quantity
 from .records import Cell, Table
 from .segment import Line
 
@@ -76,7 +76,6 @@ class FoundTable:
     label_cols: int = 1
     problem: Optional[str] = None
     cell_records: dict[tuple[int, int], int] = field(default_factory=dict)   # (row, col) -> bound index
-    extra: list[tuple[int, int]] = field(default_factory=list)               # quantities inside label cells
     ctx_metric: Optional[str] = None
 
 
@@ -184,8 +183,10 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
     used: set[int] = set()
     n = len(lines)
     i = 0
+    # a block a detector rejected is rejected from any later start too: never look at it again (linear time)
+    kv_done = rows_done = pipes_done = 0
     while i < n:
-        kv = _kv_cells(doc, lines[i]) if lines[i].kind in ("text", "heading") else None
+        kv = _kv_cells(doc, lines[i]) if lines[i].kind in ("text", "heading") and i >= kv_done else None
         if kv is not None:
             keys = [k for k, _ in kv]
             j, block = i, []
@@ -201,8 +202,9 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 used.update(t.line_indexes)
                 i = j
                 continue
+            kv_done = max(j, i + 1)
         line = lines[i]
-        if line.kind in ("text", "heading") and _is_row_line(doc, line):
+        if i >= rows_done and line.kind in ("text", "heading") and _is_row_line(doc, line):
             j = i
             block = []
             while j < n and (lines[j].kind in ("text", "heading", "blank") and
@@ -210,16 +212,14 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 if doc[lines[j].start:lines[j].end].strip():
                     block.append(j)
                 j += 1
-            single_cell = sum(1 for k in block if len(_cells_of_row_line(doc, lines[k])) <= 1)
             if len(block) >= 2 and _has_numbers(doc, lines, block):
-                t = _table_from_rows(doc, lines, block, used, model)
-                if t is not None:
-                    tables.append(t)
-                    used.update(t.line_indexes)
-                    i = j
-                    continue
-            del single_cell
-        if line.kind in ("text", "heading") and doc[line.start:line.end].rstrip().endswith("|"):
+                t = _table_from_rows(doc, lines, block, used)
+                tables.append(t)
+                used.update(t.line_indexes)
+                i = j
+                continue
+            rows_done = max(j, i + 1)
+        if i >= pipes_done and line.kind in ("text", "heading") and doc[line.start:line.end].rstrip().endswith("|"):
             j = i
             block = []
             while j < n and (doc[lines[j].start:lines[j].end].rstrip().endswith("|") or
@@ -228,11 +228,12 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                     block.append(j)
                 j += 1
             if len(block) >= 6 and _has_numbers(doc, lines, block):
-                for t in _table_from_pipes(doc, lines, block, model):
+                for t in _table_from_pipes(doc, lines, block):
                     tables.append(t)
                     used.update(t.line_indexes)
                 i = j
                 continue
+            pipes_done = max(j, i + 1)
         i += 1
     # one cell per line: runs of short lines with numbers among them
     i = 0
@@ -285,7 +286,7 @@ def _unit_note(text: str) -> Optional[str]:
 
 # ------------------------------------------------------------------ grids
 
-def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[int], model: Model) -> Optional[FoundTable]:
+def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[int]) -> FoundTable:
     grid = [_cells_of_row_line(doc, lines[k]) for k in block]
     t = FoundTable(line_indexes=list(block), layout="rows")
     width = Counter(len(r) for r in grid if any(c.numeric for c in r)).most_common(1)[0][0]
@@ -340,7 +341,7 @@ def _is_caption_text(text: str) -> bool:
     return bool(_ATTACHMENT.match(text)) or (len(text) >= 8 and text.rstrip().endswith("表"))
 
 
-def _table_from_pipes(doc: str, lines: list[Line], block: list[int], model: Model) -> list[FoundTable]:
+def _table_from_pipes(doc: str, lines: list[Line], block: list[int]) -> list[FoundTable]:
     """One cell per line ending with ``|``; a lone ``|`` is an empty cell, ``||`` ends a header row."""
     tables = []
     for part in _split_pipe_tables(_pipe_stream(doc, lines, block)):
@@ -457,20 +458,6 @@ def _realign_rowspans(body: list[list[Optional[RawCell]]]) -> None:
         prev = row
 
 
-def _expand_header(segments: list[list[RawCell]], width: int) -> list[list[Optional[RawCell]]]:
-    """Header rows aligned to ``width`` columns; a shorter upper row spans the columns below it."""
-    rows: list[list[Optional[RawCell]]] = []
-    for seg in segments:
-        if len(seg) == width:
-            rows.append(list(seg))
-        elif len(seg) < width and rows:
-            # children of the upper row's spanning cells: fill the value columns from the right
-            rows.append([None] * (width - len(seg)) + list(seg))
-        else:
-            rows.append(list(seg[:width]) + [None] * max(0, width - len(seg)))
-    return rows
-
-
 def _table_from_stream(doc: str, lines: list[Line], block: list[int], used: set[int],
                        model: Model) -> Optional[FoundTable]:
     """One cell per line: header cells first, then rows of [label] + values."""
@@ -507,8 +494,6 @@ def _table_from_stream(doc: str, lines: list[Line], block: list[int], used: set[
     k = max(counts)  # the widest row is the full width; shorter rows skip total columns
     labelled = any(lab is not None for lab, _ in rows)
     # header cells that end the header but label the first row ("人次" before its values)
-    if rows and rows[0][0] is None and labelled and head and len(head) > k:
-        pass
     if labelled and rows[0][0] is None and head:
         # first body row has no label in the body: its label is the last header cell if the header is long
         n_head = len(head)
@@ -725,23 +710,20 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
             if not cell.numeric:
                 # quantities written inside a label or remark cell ("含市里257万元", "3.63%经办经费")
                 if relater.quantities_in(cell.start, cell.end):
-                    relater.bind_text(cell.start, cell.end, scope)
+                    relater.sentence(cell.start, cell.end, scope)
                 continue
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
             factor = col_units[c][0] if c < len(col_units) and col_units[c] else money_factor
             q = _cell_quantity(cell, scope, factor, count_units, model, note_has_money)
-            idx = relater.bind_cell(q, scope, row_cue or col_cues[c], [])
+            cue = row_cue or (col_cues[c] if c < len(col_cues) else None)  # rows may be wider than the header
+            idx = relater.bind_cell(q, scope, cue)
             if idx is not None:
                 t.cell_records[(r, c)] = idx
     for path in t.col_paths:
         for cell in path:
-            if cell is not None and find_quantities_unit(cell, relater):
-                relater.bind_text(cell.start, cell.end, base)
-
-
-def find_quantities_unit(cell: RawCell, relater: "Relater") -> bool:
-    return any(not q.bare for q in relater.quantities_in(cell.start, cell.end))
+            if cell is not None and any(not q.bare for q in relater.quantities_in(cell.start, cell.end)):
+                relater.sentence(cell.start, cell.end, base)  # "市中心调剂2500万元" inside a header
 
 
 def _units_from_note(note: Optional[str], model: Model, relater: "Relater") -> tuple[float, set[str]]:

@@ -26,18 +26,9 @@ MAX_SUBSET_PARTS = 12
 SLIP_FACTORS = (1e4, 1e8, 1e3)
 
 
-def _decimals(text: str) -> int:
-    digits = "".join(ch for ch in text if ch.isdigit() or ch == ".")
-    return len(digits.split(".", 1)[1]) if "." in digits else 0
-
-
 def _tolerance(bounds: Iterable["Bound"]) -> float:
     """Half a unit of the last printed digit, summed over the figures involved (in the values' units)."""
     return sum(10 ** (-b.decimals) * (b.q.multiplier if b.type != "ratio" else 1.0) / 2 for b in bounds)
-
-
-def _decimals_of(b: "Bound") -> int:
-    return b.decimals
 
 
 def _adds_up(total: float, parts: list[float], tol: float) -> bool:
@@ -133,7 +124,7 @@ def check(document: Document, bound: list["Bound"], ids: dict[int, str],
         if t.problem:
             findings.append(Finding(kind="table", severity="warning",
                                     message=f"table not read ({t.problem}); its cells gave no records"))
-    findings.sort(key=lambda f: (f.records[0] if f.records else "", f.kind))
+    findings.sort(key=lambda f: (int(f.records[0][1:]) if f.records else 0, f.kind))
     return findings
 
 
@@ -158,44 +149,55 @@ def _balance(group: list["Bound"], ids: dict[int, str], index: dict[int, int]) -
     return out
 
 
+def _qkey(b: "Bound") -> tuple:
+    return (b.scheme, b.period, tuple(sorted((k, str(v)) for k, v in b.qualifiers.items())))
+
+
 def _ratio(group: list["Bound"], ids: dict[int, str], index: dict[int, int], text: str) -> list[Finding]:
+    """Reimbursement ratios against the nearest payment / cost before them with the same scheme, period, qualifiers."""
     out = []
-    for r in group:
-        if r.metric != "reimbursement_ratio" or r.type != "ratio" or r.measure != "level":
+    last: dict[tuple, dict[str, "Bound"]] = defaultdict(dict)  # one pass: linear in the sentence
+    for b in sorted(group, key=lambda x: x.q.start):
+        if b.type == "amount" and b.measure == "level" and b.metric in ("fund_payment", "medical_cost"):
+            last[_qkey(b)][b.metric] = b
             continue
-        key = (r.scheme, r.period, tuple(sorted((k, str(v)) for k, v in r.qualifiers.items())))
-        before = [b for b in group if b.q.start < r.q.start and b.type == "amount" and b.measure == "level"
-                  and (b.scheme, b.period, tuple(sorted((k, str(v)) for k, v in b.qualifiers.items()))) == key]
-        if "政策范围" in text[max(0, r.q.start - 60):r.q.start]:
+        if b.metric != "reimbursement_ratio" or b.type != "ratio" or b.measure != "level":
+            continue
+        if "政策范围" in text[max(0, b.q.start - 60):b.q.start]:
             continue  # a ratio of policy-range costs has another denominator
-        pay = next((b for b in reversed(before) if b.metric == "fund_payment"), None)
-        cost = next((b for b in reversed(before) if b.metric == "medical_cost"), None)
+        seen = last.get(_qkey(b), {})
+        pay, cost = seen.get("fund_payment"), seen.get("medical_cost")
         if pay is None or cost is None or cost.value == 0:
             continue
         implied = pay.value / cost.value * 100
-        d = _decimals_of(r)
-        if round(implied, d) != round(r.value, d) and abs(implied - r.value) > 10 ** (-d) / 2:
-            out.append(_finding("ratio", f"{r.q_text!r} against {pay.q_text!r} / {cost.q_text!r} = "
-                                f"{implied:.{d}f}%", [ids[index[id(x)]] for x in (r, pay, cost)],
-                                round(implied, d + 2), r.value))
+        d = b.decimals
+        if round(implied, d) != round(b.value, d) and abs(implied - b.value) > 10 ** (-d) / 2:
+            out.append(_finding("ratio", f"{b.q_text!r} against {pay.q_text!r} / {cost.q_text!r} = "
+                                f"{implied:.{d}f}%", [ids[index[id(x)]] for x in (b, pay, cost)],
+                                round(implied, d + 2), b.value))
     return out
 
 
 def _cost_below_payment(group: list["Bound"], ids: dict[int, str], index: dict[int, int]) -> list[Finding]:
+    """A cost smaller than the payment that follows it (same scheme and qualifiers): a slip or a wrong figure."""
     out = []
-    costs = [b for b in group if b.metric == "medical_cost" and b.type == "amount" and b.measure == "level"]
-    pays = [b for b in group if b.metric == "fund_payment" and b.type == "amount" and b.measure == "level"]
-    for c in costs:
-        for p in pays:
-            if p.q.start > c.q.start and _key(p)[0] == _key(c)[0] and p.qualifiers == c.qualifiers \
-                    and c.value > 0 and p.value > c.value:
-                factor = p.value / c.value
-                slip = next((f for f in SLIP_FACTORS if f / 20 <= factor <= f * 20), None)
-                kind = "unit_slip" if slip else "sum"
-                msg = (f"cost {c.q_text!r} is below the payment {p.q_text!r}" +
-                       (f"; it looks {int(slip):,}x too small" if slip else ""))
-                out.append(_finding(kind, msg, [ids[index[id(c)]], ids[index[id(p)]]], p.value, c.value))
-                break
+    pending: dict[tuple, "Bound"] = {}  # the nearest cost still waiting for its payment, per key
+    for b in sorted(group, key=lambda x: x.q.start):
+        if b.type != "amount" or b.measure != "level" or b.metric not in ("medical_cost", "fund_payment"):
+            continue
+        key = (b.scheme, tuple(sorted((k, str(v)) for k, v in b.qualifiers.items())))
+        if b.metric == "medical_cost":
+            pending[key] = b
+            continue
+        c = pending.pop(key, None)
+        if c is None or c.value <= 0 or b.value <= c.value:
+            continue
+        factor = b.value / c.value
+        slip = next((f for f in SLIP_FACTORS if f / 20 <= factor <= f * 20), None)
+        msg = (f"cost {c.q_text!r} is below the payment {b.q_text!r}" +
+               (f"; it looks {int(slip):,}x too small" if slip else ""))
+        out.append(_finding("unit_slip" if slip else "sum", msg, [ids[index[id(c)]], ids[index[id(b)]]],
+                            b.value, c.value))
     return out
 
 
@@ -250,9 +252,4 @@ def _table_totals(t: "FoundTable", bound: list["Bound"], ids: dict[int, str], in
 def _group_has_total(t: "FoundTable", col: int, total_cols: list[int]) -> bool:
     prefix = [x.text for x in t.col_paths[col][:-1]]
     return any([x.text for x in t.col_paths[k][:-1]] == prefix for k in total_cols)
-
-
-def decimals(text: str) -> int:
-    """Digits after the decimal point as printed (``1.09万元`` -> 2)."""
-    return _decimals(text)
 

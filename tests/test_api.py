@@ -95,3 +95,46 @@ def test_fast_to_dict_matches_dataclasses_json():
     doc = medins_ie.extract(SEEDS[1].read_text(encoding="utf-8"))
     reference = DataClassJsonMixin.to_dict(doc, encode_json=False)
     assert doc.to_dict() == reference
+
+
+def test_pipe_survives_any_error_in_one_document(monkeypatch):
+    ex = medins_ie.Extractor()
+    real = ex.extract
+
+    def flaky(text):
+        if "BOOM" in text:
+            raise IndexError("simulated bug")
+        return real(text)
+
+    monkeypatch.setattr(ex, "extract", flaky)
+    docs = list(ex.pipe(["2024年,基金支出1亿元。", "BOOM", "2024年,基金收入2亿元。"]))
+    assert [len(d.records) for d in docs] == [1, 0, 1]
+    assert docs[1].meta.warnings == ["IndexError: simulated bug"]
+
+
+def test_title_span_slices_the_title():
+    text = "  关于2024年基本医疗保险基金运行情况的通报  \n2024年,全县基金支出1亿元。"
+    meta = medins_ie.extract(text).meta
+    assert meta.title == text[meta.title_span[0]:meta.title_span[1]] == "关于2024年基本医疗保险基金运行情况的通报"
+
+
+def test_previous_year_balance_takes_the_previous_year():
+    doc = medins_ie.extract("2024年,全县基本医疗保险基金收入10亿元,上年结余5亿元。")
+    r = {x.text: x for x in doc.records}
+    assert r["10亿元"].period.start == "2024-01-01"
+    assert (r["5亿元"].metric, r["5亿元"].period.start[:4]) == ("cumulative_balance", "2023")
+
+
+def test_reloading_an_edited_model_copy_reads_it_again(tmp_path):
+    model = tmp_path / "m"
+    shutil.copytree(default_model_dir(), model)
+    text = "2024年,本市长期照护保险基金支出1.5亿元。"
+    assert medins_ie.load(model).extract(text).records[0].scheme != "long_term_care"
+    import os
+    import time
+
+    terms = model / "lexicons" / "terms.tsv"
+    with open(terms, "a", encoding="utf-8") as fh:
+        fh.write("长期照护保险\tscheme\tlong_term_care\n")
+    os.utime(terms, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert medins_ie.load(model).extract(text).records[0].scheme == "long_term_care"

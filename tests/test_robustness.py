@@ -98,6 +98,11 @@ PATHOLOGICAL = {
     "glosses": "醫(yī)" * 5000,
     "many small tables": "说明如下。\n补偿明细(人次、万元)\n项目\n本地\n异地\n人次\n12\n34\n总费用\n3.5\n4.5\n" * 300,
     "many pipe rows": "项目|收入|支出\n职工|1.5|2.5\n" * 1000,
+    "rejected row blocks": "项目  名称\n" * 2000,
+    "rejected pipe blocks": "项目|\n" * 2000,
+    "rejected key:value blocks": "甲:乙;丙:丁\n" * 2000,
+    "ratios in one sentence": "住院医疗费用100万元,基金支付50万元,实际报销比例50%," * 600,
+    "costs below payments": "费用100万元,支付1万元," * 1000,
 }
 
 
@@ -120,6 +125,14 @@ def test_cost_grows_linearly(name):
     unit = PATHOLOGICAL[name]
     ratio = _cost(unit * 4) / _cost(unit)
     assert ratio < 8, f"{name}: 4x input cost {ratio:.1f}x"
+
+
+@pytest.mark.parametrize("text", [
+    "0|10|20.5\n0.01  −2  10  −2 |",            # a row wider than the header (was an IndexError)
+    "職工醫保 | 3862.473015.28 | 847.19\n居民 | 1 | 2 | 3 | 4\n",
+])
+def test_ragged_tables_do_not_raise(text):
+    check_document(text, EX.extract(text))
 
 
 def test_huge_document_is_processed():
