@@ -1,4 +1,4 @@
-"""Scoring against annotated fixtures, exactly as ``RECORDS.md`` section 8.
+"""Scoring against annotated fixtures, exactly as the output contract (the spec's ``RECORDS.md``) section 8.
 
 - A predicted record matches a gold record when their spans are equal (one prediction per gold record;
   a second prediction with the same span is spurious).

@@ -61,7 +61,7 @@ def _region_from(text: str, model: Model, keys: tuple[str, ...] = ("issuer_patte
 
 
 def _issuer_body(text: str, model: Model, region: Optional[str]) -> Optional[str]:
-    """The issuing body as written ("拉萨市医疗保障局"), preferring one in the issuing region."""
+    """The issuing body, in simplified script ("拉萨市医疗保障局"), preferring one in the issuing region."""
     pat = model.meta.get("issuer_pattern")
     if not pat:
         return region

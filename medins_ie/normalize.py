@@ -86,7 +86,7 @@ class Normalized:
 
 
 def normalize(text: str, table: dict[int, str]) -> Normalized:
-    """Fold ``text`` with ``table``, blank lost-space ``???`` runs, and cut pinyin glosses."""
+    """Fold ``text`` with ``table``, blank runs of two or more ``?`` (lost spaces), and cut pinyin glosses."""
     folded = text.translate(table)
     if "??" in folded:
         folded = _LOST_SPACES.sub(lambda m: " " * len(m.group()), folded)

@@ -1,6 +1,7 @@
 """The output contract: ``Document``, ``Record`` and their parts, as JSON-serialisable dataclasses.
 
-Field names and labels follow ``RECORDS.md``; every span is ``[start, end)`` into the
+Field names and labels follow the output contract (the project spec's ``RECORDS.md``; this
+project's copy of its labels is ``docs/taxonomy.md``); every span is ``[start, end)`` into the
 original input string and ``text == input[start:end]``.
 """
 

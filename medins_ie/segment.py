@@ -40,7 +40,7 @@ class Line:
 
 
 def split_lines(text: str) -> list[Line]:
-    """Lines with offsets (newline excluded); ``\\r`` is treated as part of the line break."""
+    """Lines with offsets (newline excluded); a ``\\r`` before the ``\\n`` is part of the line break."""
     lines = []
     for m in _LINE_RE.finditer(text):
         s, e = m.span()

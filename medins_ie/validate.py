@@ -1,4 +1,4 @@
-"""Stage 6: consistency checks over the bound records (spec section 6).
+"""Stage 6: consistency checks over the bound records (the output contract, section 6).
 
 - ``sum``: parts that should add up to a stated total (a parenthetical breakdown, a table's
   合计/小计 row or column);
