@@ -90,8 +90,11 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
                 info.title_lines.append(j)
 
     meta_text = " ".join(doc[ln.start:ln.end] for ln in lines if ln.kind == "meta")
+    # a publication date may sit in a chrome line too ("来源:… 发布时间:2025-01-09"): look at the page head
+    head_text = meta_text + " " + " ".join(doc[ln.start:ln.end] for ln in lines[:TITLE_SEARCH_LINES]
+                                         if ln.kind == "noise" and ln.noise_kind == "chrome")
     for label in model.meta.get("published_labels", []):
-        m = re.search(label + r"\s*[:|]?\s*\|?\s*((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", meta_text)
+        m = re.search(label + r"\s*[:|]?\s*\|?\s*((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", head_text)
         if m:
             y, mo, d = map(int, m.groups())
             info.published, info.published_year = f"{y:04d}-{mo:02d}-{d:02d}", y

@@ -50,6 +50,7 @@ class PeriodSpec:
     months: tuple[int, ...] = ()
     comparison: bool = False     # "比2023年末": the base of a comparison, not the period of a figure
     year_offset: int = 0         # "上年结余": the year before the one the context supplies
+    from_publication: bool = False  # 去年/今年 count from the publication date, not from the report
 
 
 @dataclass(slots=True)
@@ -100,6 +101,9 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.asof = True
         elif gd.get("prev"):
             spec.year_offset = -1
+        elif gd.get("lastyear") or gd.get("thisyear"):
+            spec.year_offset = -1 if gd.get("lastyear") else 0
+            spec.from_publication = True
         if gd.get("end") in ("底", "末") or spec.day is not None:
             spec.asof = True
         if model.asof_re.search(text, max(0, m.start() - 6), m.start()):

@@ -611,7 +611,8 @@ class Relater:
         year = None
         stock = metric in model.stocks
         if period_spec is not None and period_spec.year is None:
-            year = self._context_year(frames)
+            year = self.info.published_year if period_spec.from_publication and self.info.published_year \
+                else self._context_year(frames)
         period = resolve(period_spec, year, stock, self.info.report) if period_spec is not None else None
         if period_spec is None and self.info.report is not None:
             period = self.info.report
