@@ -456,18 +456,28 @@ def bench_cold(n: int = 3) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- 5 memory
-def bench_memory(reps: int, big_chars: Optional[int]) -> dict[str, Any]:
+def bench_memory(reps: int, big_chars: Optional[int], prev: Optional[dict[str, Any]] = None,
+                 save: Optional[Callable[[dict[str, Any]], None]] = None) -> dict[str, Any]:
     """Each figure from a fresh process. RSS comes from a run without tracemalloc (which costs memory of
-    its own); the tracemalloc peak from a second fresh run with it on."""
-    jobs = [("corpus", "mem-corpus")]
+    its own); the tracemalloc peak from a second fresh run with it on. ``prev``: child results of an
+    interrupted run (``--resume``), reused; ``save`` is called after every child with the partial result."""
+    jobs = [("corpus", "mem-corpus", False), ("corpus", "mem-corpus", True)]
     if big_chars:
-        jobs += [("big", "mem-big"), ("jieba-big", "mem-jieba-big")]
-    res: dict[str, Any] = {}
-    for label, kind in jobs:
+        jobs += [("jieba-big", "mem-jieba-big", False), ("big", "mem-big", False), ("big", "mem-big", True)]
+    res: dict[str, Any] = {"incomplete": True}
+    for label, kind, traced in jobs:
+        slot = "tracemalloc_run" if traced else "rss_run"
         base = ["--reps", str(reps), "--big-chars", str(big_chars or 0)]
-        plain = run_child([kind, *base])
-        traced = run_child([kind, *base, "--tracemalloc"]) if kind != "mem-jieba-big" else {}
-        res[label] = {"rss_run": plain, "tracemalloc_run": traced}
+        old = ((prev or {}).get(label) or {}).get(slot)
+        if old and "error" not in old and old.get("chars") and (
+                label == "corpus" or old["chars"] == len(build_doc(big_chars or 0))):
+            out = old
+        else:
+            out = run_child([kind, *base] + (["--tracemalloc"] if traced else []))
+        res.setdefault(label, {"rss_run": {}, "tracemalloc_run": {}})[slot] = out
+        if save:
+            save(res)
+    del res["incomplete"]
     print(f"{'run':<34}{'chars':>12}{'RSS before':>12}{'peak before':>13}{'peak RSS':>10}{'ru_maxrss':>11}"
           f"{'tracemalloc':>13}{'time s':>9}")
     print("(peak RSS = VmHWM of the child; ru_maxrss shown too but on Linux it can carry over the peak of the\n"
@@ -640,7 +650,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     reps = 2 if a.quick else 20
     sizes = tuple(s for s in SCALING_SIZES if not (a.quick and s >= BIG_CHARS))
     big = None if a.quick else a.big_chars
-    sizes = tuple(s for s in sizes if s < BIG_CHARS) + ((big,) if big else ())
+    sizes = tuple(sorted(set(s for s in sizes if s < BIG_CHARS) | ({big} if big else set())))
     pipe_docs = 40 if a.quick else PIPE_DOCS
     t_start = perf()
 
@@ -651,6 +661,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"versions: medins_ie {info['medins_ie']} (git {info['git']}), jieba {info['jieba']}, "
           f"regex {info['regex']}")
     results: dict[str, Any] = {"machine": info, "quick": a.quick, "corpus_reps": reps}
+    prev_memory = None
     only = set(a.only.split(",")) if a.only else set(SECTIONS)
     if only - set(SECTIONS):
         raise SystemExit(f"unknown section(s) {sorted(only - set(SECTIONS))}; known: {','.join(SECTIONS)}")
@@ -662,9 +673,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"WARNING: resuming a run of git {old.get('machine', {}).get('git')} at git {info['git']}")
         results["wall_s"] = old.get("wall_s", 0)
         for k in SECTIONS:
-            if isinstance(old.get(k), dict) and "error" not in old[k]:
+            if isinstance(old.get(k), dict) and "error" not in old[k] and "incomplete" not in old[k]:
                 results[k] = old[k]
                 only.discard(k)
+        prev_memory = old.get("memory") if isinstance(old.get("memory"), dict) else None
         print("resumed: kept " + (", ".join(k for k in SECTIONS if k in results) or "nothing")
               + "; running " + (", ".join(k for k in SECTIONS if k in only) or "nothing"))
     docs = corpus(reps)
@@ -688,7 +700,12 @@ def main(argv: Optional[list[str]] = None) -> int:
          lambda: bench_stages(docs, plain))
     step("profile", "3b. cProfile hot spots (same corpus)", lambda: bench_profile(docs))
     step("cold_start", "4. cold start (fresh subprocess)", bench_cold)
-    step("memory", "5. peak memory (fresh subprocesses)", lambda: bench_memory(reps, big))
+    def save_memory(partial: dict[str, Any]) -> None:
+        if a.json:
+            Path(a.json).write_text(json.dumps(dict(results, memory=partial), indent=2, ensure_ascii=False),
+                                    encoding="utf-8")
+
+    step("memory", "5. peak memory (fresh subprocesses)", lambda: bench_memory(reps, big, prev_memory, save_memory))
     reuse = {}
     mem = results.get("memory", {})
     try:

@@ -15,8 +15,8 @@ from conftest import FIXTURES, ROOT
 # Raise them when accuracy improves; never lower them to make a change pass.
 FLOORS = {
     "seeds": {"entity_f1": 0.995, "record_f1": 0.95},
-    "seeds+dev": {"entity_f1": 0.995, "record_f1": 0.935},
-    "heldout": {"entity_f1": 0.99, "record_f1": 0.84},
+    "seeds+dev": {"entity_f1": 0.995, "record_f1": 0.94},
+    "heldout": {"entity_f1": 0.995, "record_f1": 0.89},
 }
 SPLITS = json.loads((FIXTURES / "splits.json").read_text(encoding="utf-8"))
 
