@@ -774,7 +774,7 @@ def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tup
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         for c, cell in enumerate(row):
-            if cell is None or not cell.text:
+            if cell is None or not cell.text or c < t.label_cols:  # row labels live in row_header
                 continue
             s, e = span(cell.start, cell.end)
             rec = t.cell_records.get((r, c))

@@ -132,3 +132,16 @@ def test_table_cells_score_on_the_seed_tables(name):
     scores = score_document(name, g, p).counts.scores()
     assert len(g) >= 50
     assert scores["entity"]["f1"] >= 0.99 and scores["record"]["f1"] >= 0.95, scores
+
+
+def test_to_dataframe_or_a_clear_message(docs):
+    table = docs["ext07"].tables[0]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pandas"):
+            table.to_dataframe()
+        return
+    frame = table.to_dataframe()
+    assert list(frame.columns) == ["收入", "支出", "当期结余", "累计结余"]
+    assert frame.loc["职工医保", "收入"] == "45.62"
