@@ -79,6 +79,7 @@ class Scope:
     status: Optional[tuple[str, int, int]] = None
     quals: dict[str, tuple] = field(default_factory=dict)   # key -> (label, start, end, clause, clause_scoped, weak)
     includes: tuple[str, ...] = ()
+    heading_includes: tuple[str, ...] = ()               # "(含生育保险)" in a heading holds for its section
     explicit_scheme: bool = False                        # a scheme term in this sentence (not inherited)
     metrics: tuple = ()                                  # metric terms since the sentence or ";" began
     account_clause: int = -1                             # clause in which the account was stated
@@ -113,6 +114,8 @@ class Scope:
             out.period = replace(other.period, year=self.period.year)
         if other.includes:
             out.includes = other.includes
+        if other.heading_includes:
+            out.heading_includes = other.heading_includes
         return out
 
 
@@ -261,6 +264,7 @@ class Relater:
                 label = item.get("scheme").label
                 if label not in scope.includes:
                     scope.includes = scope.includes + (label,)
+                    scope.heading_includes = scope.includes
                 continue
             if kind == "t":
                 if item.get("scheme") is not None:
@@ -290,7 +294,10 @@ class Relater:
                 if frame is not None and scope.account_clause != clause:
                     scope.account = frame.base.account  # a new subject drops the last clause's account
                 if frame is not None:
-                    scope.includes = ()  # "(含生育保险)" qualifies the fund named before it, until another is named
+                    # "(含生育保险)" qualifies the fund named before it, until another is named; one in a
+                    # heading holds while sentences name the heading's own scheme
+                    same = scope.scheme is not None and scope.scheme[0] == a.label and not a.clause_scope
+                    scope.includes = scope.heading_includes if same else ()
                 if a.clause_scope:
                     scope.fund = ev
                     scope.fund_clause = clause
