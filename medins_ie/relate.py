@@ -177,6 +177,7 @@ class Relater:
         self._p_starts = [p.start for p in periods]
         self.bound: list[Bound] = []
         self._label_cache: dict[tuple[int, int, bool], Scope] = {}
+        self._money_factor: Optional[float] = None
         self._events_cache: Optional[tuple[list[int], list[tuple[int, int, str, Any]]]] = None
         self.sentence_no = 0
         self.doc_scope = Scope()
@@ -685,11 +686,16 @@ class Relater:
         return idx
 
     def prose_money_factor(self) -> float:
-        """The multiplier most prose amounts use (万元 -> 1e4); tables without a unit note take it."""
-        from collections import Counter
+        """The multiplier most prose amounts use (万元 -> 1e4); tables without a unit note take it.
 
-        counts = Counter(q.multiplier for q in self.quantities if q.type == "amount" and q.unit_surface == "元")
-        return counts.most_common(1)[0][0] if counts else 1.0
+        Counted once per document: it is asked for by every table, and a document can hold thousands.
+        """
+        if self._money_factor is None:
+            from collections import Counter
+
+            counts = Counter(q.multiplier for q in self.quantities if q.type == "amount" and q.unit_surface == "元")
+            self._money_factor = counts.most_common(1)[0][0] if counts else 1.0
+        return self._money_factor
 
     def _new_subject(self, frame: _Frame) -> bool:
         """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""

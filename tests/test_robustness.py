@@ -103,6 +103,7 @@ PATHOLOGICAL = {
     "rejected key:value blocks": "甲:乙;丙:丁\n" * 2000,
     "ratios in one sentence": "住院医疗费用100万元,基金支付50万元,实际报销比例50%," * 600,
     "costs below payments": "费用100万元,支付1万元," * 1000,
+    "many tables among prose amounts": ("基金支出1.5万元。\n" * 20 + "项目|收入|支出\n职工|1.5|2.5\n\n") * 60,
 }
 
 
