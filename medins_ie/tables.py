@@ -205,13 +205,7 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
             kv_done = max(j, i + 1)
         line = lines[i]
         if i >= rows_done and line.kind in ("text", "heading") and _is_row_line(doc, line):
-            j = i
-            block = []
-            while j < n and (lines[j].kind in ("text", "heading", "blank") and
-                             (_is_row_line(doc, lines[j]) or not doc[lines[j].start:lines[j].end].strip())):
-                if doc[lines[j].start:lines[j].end].strip():
-                    block.append(j)
-                j += 1
+            block, j = _scan_block(doc, lines, i, lambda ln: ln.kind in ("text", "heading") and _is_row_line(doc, ln))
             if len(block) >= 2 and _has_numbers(doc, lines, block):
                 t = _table_from_rows(doc, lines, block, used)
                 tables.append(t)
@@ -220,13 +214,7 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 continue
             rows_done = max(j, i + 1)
         if i >= pipes_done and line.kind in ("text", "heading") and doc[line.start:line.end].rstrip().endswith("|"):
-            j = i
-            block = []
-            while j < n and (doc[lines[j].start:lines[j].end].rstrip().endswith("|") or
-                             not doc[lines[j].start:lines[j].end].strip()):
-                if doc[lines[j].start:lines[j].end].strip():
-                    block.append(j)
-                j += 1
+            block, j = _scan_block(doc, lines, i, lambda ln: doc[ln.start:ln.end].rstrip().endswith("|"))
             if len(block) >= 6 and _has_numbers(doc, lines, block):
                 for t in _table_from_pipes(doc, lines, block):
                     tables.append(t)
@@ -258,6 +246,19 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
     for t in tables:
         t.ctx_metric = _context_metric(doc, lines, t, relater)
     return tables
+
+
+def _scan_block(doc: str, lines: list[Line], i: int, accepts: Callable[[Line], bool]) -> tuple[list[int], int]:
+    """Indexes of the non-blank lines from ``i`` on that ``accepts`` takes (blank lines pass), and where it stopped."""
+    block, j = [], i
+    while j < len(lines):
+        blank = not doc[lines[j].start:lines[j].end].strip()
+        if not blank and not accepts(lines[j]):
+            break
+        if not blank:
+            block.append(j)
+        j += 1
+    return block, j
 
 
 def _has_numbers(doc: str, lines: list[Line], block: list[int]) -> bool:
