@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .model import Model
+from .model import Model, Place
 from .periods import Resolved, resolve
 from .recognize import PeriodSpec, find_periods
 from .segment import Line
@@ -47,7 +47,26 @@ def _find_title(doc: str, lines: list[Line], model: Model) -> Optional[int]:
     return None
 
 
+def places_in(text: str, model: Model) -> list[tuple[str, Place]]:
+    """Gazetteer places named in ``text`` (leftmost-longest, as the term matcher reads them), in order."""
+    out = []
+    for m in model.term_re.finditer(text.lower()):
+        place = model.places.get(m.group())
+        if place is not None:
+            out.append((m.group(), place))
+    return out
+
+
+def _known_suffix(name: str, model: Model) -> Optional[str]:
+    """The longest gazetteer place that ends ``name`` ("现将通山县" -> 通山县), if any."""
+    for i in range(len(name) - 1):
+        if name[i:] in model.places:
+            return name[i:]
+    return None
+
+
 def _region_from(text: str, model: Model, keys: tuple[str, ...] = ("issuer_pattern", "place_pattern")) -> Optional[str]:
+    """A place named by an issuer or place pattern; a known place never takes the words before it."""
     stop = model.meta.get("place_stop_chars", "")
     for key in keys:
         pat = model.meta.get(key)
@@ -55,9 +74,26 @@ def _region_from(text: str, model: Model, keys: tuple[str, ...] = ("issuer_patte
             continue
         for m in re.finditer(pat, text):
             name = m.group("region")
+            known = _known_suffix(name, model)
+            if known is not None:
+                return model.places[known].name if model.places[known].name != known and \
+                    model.places[known].level != "province" else known
             if not any(ch in stop for ch in name[:-1]):  # "年度全市", "我县" are not place names
                 return name
     return None
+
+
+def _deepest_place(text: str, model: Model) -> Optional[str]:
+    """The most specific gazetteer place named in ``text`` (a county over its city over its province).
+
+    A place named by a short form (南宁, 绵阳日报) stands for its division: the document's region is its full name.
+    """
+    found = places_in(text, model)
+    if not found:
+        return None
+    rank = {"county": 0, "city": 1, "province": 2}
+    surface, place = min(found, key=lambda sp: rank.get(sp[1].level, 3))
+    return surface if place.name == surface or place.level == "province" else place.name
 
 
 def _issuer_body(text: str, model: Model, region: Optional[str]) -> Optional[str]:
@@ -66,7 +102,14 @@ def _issuer_body(text: str, model: Model, region: Optional[str]) -> Optional[str
     if not pat:
         return region
     stop = model.meta.get("place_stop_chars", "")
-    found = [m.group(0) for m in re.finditer(pat, text) if not any(ch in stop for ch in m.group("region")[:-1])]
+    found = []
+    for m in re.finditer(pat, text):
+        name = m.group("region")
+        known = _known_suffix(name, model)
+        if known is not None:
+            found.append(m.group(0)[len(name) - len(known):])
+        elif not any(ch in stop for ch in name[:-1]):
+            found.append(m.group(0))
     return next((f for f in found if region and f.startswith(region)), found[0] if found else region)
 
 
@@ -110,10 +153,15 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
 
     opening = "\n".join(doc[ln.start:ln.end] for ln in lines[:12] if ln.kind in ("text", "meta", "title"))
     info.region = (_region_from(title_text, model, ("issuer_pattern",))
+                   or _deepest_place(title_text, model)
                    or _region_from(meta_text, model, ("issuer_pattern",))
                    or _region_from(title_text, model, ("place_pattern",))
+                   or _deepest_place(meta_text, model)
                    or _region_from(opening, model, ("issuer_pattern",))
                    or _region_from(meta_text, model, ("place_pattern",)))
+    if info.region is None:  # a headline without a title word, a newspaper name ("绵阳日报")
+        head_lines = [doc[ln.start:ln.end] for ln in lines[:TITLE_SEARCH_LINES] if ln.kind != "blank"]
+        info.region = next((r for r in (_deepest_place(t, model) for t in head_lines[:8]) if r), None)
     if info.region is None:
         tail = [doc[ln.start:ln.end] for ln in lines[-40:] if ln.kind == "text" and ln.end - ln.start <= 30]
         for text in reversed(tail):

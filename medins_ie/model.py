@@ -46,6 +46,16 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Place:
+    """An administrative division from the gazetteer: GB/T 2260 code, full name, level, parent code."""
+
+    code: str
+    name: str
+    level: str
+    parent: str = ""
+
+
+@dataclass(frozen=True)
 class Unit:
     type: str
     unit: str
@@ -79,6 +89,7 @@ class Model:
     unit_defaults: dict[str, str] = field(default_factory=dict)
     stocks: frozenset[str] = frozenset()
     qualifier_siblings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    places: dict[str, Place] = field(default_factory=dict)   # surface as written -> division
 
     @property
     def name(self) -> str:
@@ -208,13 +219,13 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
     taxonomy = Taxonomy.from_file(root / "taxonomy.json")
     lex, pat = root / "lexicons", root / "patterns"
 
-    regions: dict[str, str] = {}
+    places = _load_places(lex / "divisions.tsv")
+    # a region is labelled as the text writes it (安徽, 安徽省, 延边州); the gazetteer adds the division code
+    regions: dict[str, str] = {surface: surface for surface in places}
     for row in _rows(lex / "regions.tsv"):
-        name = row[0].strip()
-        regions[name] = name
-        for alias in (row[1].split(",") if len(row) > 1 else []):
-            if alias.strip():
-                regions[alias.strip()] = name
+        for surface in [row[0]] + (row[1].split(",") if len(row) > 1 else []):
+            if surface.strip():
+                regions[surface.strip()] = surface.strip()
     terms = _load_terms(lex / "terms.tsv", taxonomy, regions)
     units = {r[0]: Unit(r[1], r[2]) for r in _rows(lex / "units.tsv")}
     for u in units.values():
@@ -258,4 +269,20 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         stocks=frozenset(_lines(pat / "stocks.txt")),
         qualifier_siblings={k: tuple(x for x in group if x != k)
                             for group in meta.get("qualifier_groups", []) for k in group},
+        places=places,
     )
+
+
+def _load_places(path: Path) -> dict[str, Place]:
+    """Every surface of the gazetteer (full names and aliases) -> its division; the first code wins a clash."""
+    places: dict[str, Place] = {}
+    for row in _rows(path):
+        if len(row) < 3:
+            continue
+        code, name, level = row[0].strip(), row[1].strip(), row[2].strip()
+        place = Place(code, name, level, row[3].strip() if len(row) > 3 else "")
+        places.setdefault(name, place)
+        for alias in (row[4].split(",") if len(row) > 4 else []):
+            if alias.strip():
+                places.setdefault(alias.strip(), place)
+    return places

@@ -203,5 +203,15 @@ def _cn_quantity(m, model: Model) -> Optional[Quantity]:
 def find_terms(text: str, model: Model, pos: int = 0, endpos: Optional[int] = None) -> list[Term]:
     """Leftmost-longest lexicon terms in ``text[pos:endpos]``."""
     endpos = len(text) if endpos is None else endpos
-    terms = model.terms
-    return [Term(m.start(), m.end(), terms[m.group()]) for m in model.term_re.finditer(text, pos, endpos)]
+    terms, places = model.terms, model.places
+    left_ok = model.meta.get("short_place_left", "")
+    out = []
+    for m in model.term_re.finditer(text, pos, endpos):
+        surface = m.group()
+        if len(surface) <= 2 and surface in places and m.start() > 0:
+            # a two-character place (浚县, 眉县) inside a word ("规范县外") is not a place
+            before = text[m.start() - 1]
+            if "\u4e00" <= before <= "\u9fff" and before not in left_ok:
+                continue
+        out.append(Term(m.start(), m.end(), terms[surface]))
+    return out
