@@ -81,11 +81,13 @@ class Extractor:
         relater = Relater(doc, model, info, terms, quantities, periods)
         found_tables = _tables.find_tables(doc, lines, relater, model)
         in_table = {i for t in found_tables for i in t.line_indexes}
-        table_at = {t.line_indexes[0]: t for t in found_tables}
+        table_at: dict[int, list] = {}
+        for t in found_tables:  # side-by-side halves start on the same line
+            table_at.setdefault(t.line_indexes[0], []).append(t)
         for idx, line in enumerate(lines):
             if idx in in_table:
-                if idx in table_at:  # a table is bound where it starts, under the headings in force there
-                    _tables.bind_table(table_at[idx], relater)
+                for t in table_at.get(idx, ()):  # a table is bound where it starts, under the headings in force
+                    _tables.bind_table(t, relater)
                 continue
             if line.kind == "heading":
                 relater.heading_line(line)

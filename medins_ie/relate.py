@@ -274,6 +274,8 @@ class Relater:
                     if any(sep in between for sep in _ENUM_SEPARATORS):
                         continue  # "城镇职工基本医疗保险、大额医疗补助、生育保险基金": the first scheme leads
                 self._apply_term(scope, item, clause=0, in_label=True)
+                if item.period is not None:  # "上年结余" in a row label: the year before the column's
+                    scope.period = item.period
                 if not keep_status:
                     scope.status = None
             elif kind == "p":

@@ -23,13 +23,14 @@ from .model import Model
 from .recognize import Quantity
 from .records import Cell, Table
 from .segment import Line
+from .units import RATIO_METRICS, UnitHint, reader as unit_reader
 
 if TYPE_CHECKING:
     from .relate import Relater, Scope
 
 NUMERIC = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
-EMPTY_MARK = re.compile(r"^(?:--?|—+|-|/|、|\s*)$")
-UNIT_NOTE = re.compile(r"(?:单位\s*[:]?\s*\(?\s*(?P<u1>[^)\s]{1,12})\)?|\((?P<u2>[人次万亿元、,%家个月天]{1,12})\))")
+EMPTY_MARK = re.compile(r"^(?:--?|—+|-|/|、|×|x|\s*)$")
+UNIT_NOTE = re.compile(r"(?:单位\s*[:]?\s*\(?\s*(?P<u1>[^\s|]{1,12})\)?|\((?P<u2>[人次万亿元、,%家个月天]{1,12})\))")
 CAPTION_WORDS = ("表", "明细", "构成", "情况", "分配", "统计", "汇总", "单位")
 TOTAL_WORDS = ("合计", "总计", "小计", "小 计", "合 计", "总 计")
 GRAND_TOTAL_WORDS = ("总计", "合计")
@@ -204,6 +205,16 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 continue
             kv_done = max(j, i + 1)
         line = lines[i]
+        if i >= pipes_done and line.kind in ("text", "heading") and "|" in doc[line.start:line.end]:
+            block, j = _scan_block(doc, lines, i, lambda ln: ln.kind in ("text", "heading") and
+                                   "|" in doc[ln.start:ln.end])
+            width = _pipe_row_width(doc, lines, block) if len(block) >= 2 else None
+            if width is not None:
+                for t in _table_from_pipe_rows(doc, lines, block, width, used):
+                    tables.append(t)
+                    used.update(t.line_indexes)
+                i = j
+                continue
         if i >= rows_done and line.kind in ("text", "heading") and _is_row_line(doc, line):
             block, j = _scan_block(doc, lines, i, lambda ln: ln.kind in ("text", "heading") and _is_row_line(doc, ln))
             if len(block) >= 2 and _has_numbers(doc, lines, block):
@@ -243,7 +254,13 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 used.update(t.line_indexes)
         i = max(j, i + 1)
     tables.sort(key=lambda t: t.line_indexes[0])
+
+    def is_group(cell: RawCell) -> bool:  # a label naming an item (a metric word) is not a group
+        return not any(a.field == "metric" and not a.weak for t in relater.terms_in(cell.start, cell.end)
+                       for a in t.assignments)
+
     for t in tables:
+        _row_paths(t, is_group)
         t.ctx_metric = _context_metric(doc, lines, t, relater)
     return tables
 
@@ -273,6 +290,8 @@ def _attach_caption(doc: str, lines: list[Line], t: FoundTable, first: int, used
     if cap is not None:
         text = doc[lines[cap].start:lines[cap].end]
         t.caption = _raw(text, 0, len(text), lines[cap].start)
+        if "|" in text:  # "| 表9-3 医疗保障情况 | ||||": the caption is the filled cell
+            t.caption = next((c for c in _pipe_segments(doc, lines[cap]) if c.text), t.caption)
         t.unit_note = t.unit_note or _unit_note(text)
         t.line_indexes.insert(0, cap)
     t.line_indexes.sort()
@@ -306,6 +325,159 @@ def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[in
     _attach_caption(doc, lines, t, block[0], used)
     _finish_grid(t, header, body, width)
     return t
+
+
+_PIPE = re.compile(r"\|")
+_MD_RULE = re.compile(r"^:?-{3,}:?$")
+_YEAR_CELL = re.compile(r"^(?:19|20)\d{2}(?:年)?$")
+
+
+def _pipe_segments(doc: str, line: Line) -> list[RawCell]:
+    """The text between the ``|`` of a line; the first and last segment may be empty."""
+    text = doc[line.start:line.end]
+    out, pos = [], 0
+    for m in _PIPE.finditer(text):
+        out.append(_raw(text, pos, m.start(), line.start))
+        pos = m.end()
+    out.append(_raw(text, pos, len(text), line.start))
+    return out
+
+
+def _join_segments(segs: list[RawCell], more: list[RawCell]) -> list[RawCell]:
+    """A row continued on the next line: the text around the line break is one cell."""
+    if not segs:
+        return list(more)
+    a, b = segs[-1], more[0]
+    if not a.text:
+        merged = b
+    elif not b.text:
+        merged = a
+    else:  # a cell wrapped across the break
+        merged = RawCell(a.text + b.text, a.start, b.end)
+    return segs[:-1] + [merged] + more[1:]
+
+
+def _row_cells(segs: list[RawCell]) -> list[RawCell]:
+    """Cells of a pipe row: a leading and a trailing ``|`` only frame the row."""
+    cells = list(segs)
+    if cells and not cells[0].text:
+        cells = cells[1:]
+    if cells and not cells[-1].text:
+        cells = cells[:-1]
+    return cells
+
+
+def _pipe_row_width(doc: str, lines: list[Line], block: list[int]) -> Optional[int]:
+    """The width of a table written one row per line with ``|`` (None when rows are one cell per line)."""
+    widths = Counter()
+    single = 0
+    for k in block:
+        cells = _row_cells(_pipe_segments(doc, lines[k]))
+        if any(c.numeric for c in cells):
+            if len(cells) >= 2:
+                widths[len(cells)] += 1
+            else:
+                single += 1
+    if not widths or sum(widths.values()) < max(2, single):
+        return None
+    return widths.most_common(1)[0][0]
+
+
+def _table_from_pipe_rows(doc: str, lines: list[Line], block: list[int], width: int,
+                          used: set[int]) -> list["FoundTable"]:
+    """Rows written with ``|``; a row broken over lines (``X |⏎| Y``) is joined, and the ``|`` around the
+    break delimit an empty cell; lone ``|`` lines between rows are spacers."""
+    rows: list[list[RawCell]] = []
+    acc: list[RawCell] = []
+    for k in block:
+        segs = _pipe_segments(doc, lines[k])
+        alone = _row_cells(segs)
+        if acc:
+            joined = _join_segments(acc, segs)
+            if len(alone) >= width or len(_row_cells(joined)) > width:
+                if any(c.text for c in acc):
+                    rows.append(_row_cells(acc))
+                acc = []
+            else:
+                acc = joined
+                if len(_row_cells(acc)) >= width:
+                    rows.append(_row_cells(acc))
+                    acc = []
+                continue
+        if len(alone) >= width:
+            rows.append(alone)
+        else:
+            acc = segs
+    if acc and any(c.text for c in acc):
+        rows.append(_row_cells(acc))
+    return _tables_from_row_grid(doc, lines, block, rows, width, "rows", used)
+
+
+def _is_header_of_years(row: list[RawCell]) -> bool:
+    nums = [c for c in row if c.numeric]
+    return bool(nums) and all(_YEAR_CELL.match(c.text) for c in nums) and not row[0].numeric
+
+
+def _tables_from_row_grid(doc: str, lines: list[Line], block: list[int], grid: list[list[RawCell]], width: int,
+                          layout: str, used: set[int]) -> list["FoundTable"]:
+    """Caption, unit note, header and body from rows of cells; side-by-side halves become two tables."""
+    t = FoundTable(line_indexes=list(block), layout=layout)
+    header: list[list[Optional[RawCell]]] = []
+    body: list[list[Optional[RawCell]]] = []
+    for row in grid:
+        filled = [c for c in row if c.text and not c.empty]
+        is_value_row = any(c.numeric for c in row) and not (not body and _is_header_of_years(row))
+        if not body and not is_value_row:
+            if len(filled) <= 1:
+                for c in filled:
+                    note = _unit_note(c.text)
+                    if note and len(c.text) <= 16:
+                        t.unit_note = t.unit_note or note
+                    elif t.caption is None and not _is_latin(c.text):
+                        t.caption = c
+                        t.unit_note = t.unit_note or note
+                continue
+            if len(filled) >= 2 and all(_is_latin(c.text) or c.numeric for c in filled[1:]) and \
+                    _is_latin(filled[-1].text) and header:
+                continue  # an English gloss of the header
+            if all(_MD_RULE.match(c.text) for c in filled):
+                continue  # a markdown rule row (|:---|---:|)
+            # a header one cell short has no corner cell (" | 收入 | 支出"): its cells sit over the values
+            header.append([None] * (width - len(row)) + [c if c.text else None for c in row])
+            continue
+        body.append([c if c.text and not c.empty else None for c in row[:width]] + [None] * max(0, width - len(row)))
+    if header and len(header) > 1:
+        header = header[-2:] if all(sum(1 for c in h if c is not None) >= 2 for h in header[-2:]) else header[-1:]
+    if t.caption is None:
+        _attach_caption(doc, lines, t, block[0], used)
+    halves = _side_by_side(header, width)
+    if halves is None:
+        _finish_grid(t, header, body, width)
+        return [t]
+    out = []
+    for lo, hi in halves:
+        part = FoundTable(line_indexes=list(t.line_indexes), layout=layout, caption=t.caption,
+                          unit_note=t.unit_note)
+        _finish_grid(part, [h[lo:hi] for h in header], [r[lo:hi] for r in body], hi - lo)
+        out.append(part)
+    return out
+
+
+def _is_latin(text: str) -> bool:
+    letters = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return letters >= 3 and letters >= 0.5 * len(text.replace(" ", ""))
+
+
+def _side_by_side(header: list[list[Optional[RawCell]]], width: int) -> Optional[list[tuple[int, int]]]:
+    """Two tables printed side by side (income | expenditure): the header repeats itself half way."""
+    if not header or width < 4 or width % 2:
+        return None
+    h = header[-1]
+    half = width // 2
+    key = [_WHITESPACE.sub("", c.text) if c is not None else "" for c in h]
+    if key[:half] == key[half:] and any(key[:half]):
+        return [(0, half), (half, width)]
+    return None
 
 
 def _pipe_stream(doc: str, lines: list[Line], block: list[int]) -> list[tuple[Optional[RawCell], bool, int]]:
@@ -625,15 +797,25 @@ def _finish_grid(t: FoundTable, header: list[list[Optional[RawCell]]], body: lis
             if cell is not None and (not path or path[-1] is not cell):
                 path.append(cell)
         t.col_paths.append(path)
+    _row_paths(t, lambda cell: True)
+
+
+def _row_paths(t: FoundTable, is_group: Callable[[RawCell], bool]) -> None:
+    """Every body row's label path: its own labels under the group a label-only row opened above it.
+
+    ``is_group`` says whether a label-only row names a group ("基本医疗保险") or is an item whose values are
+    missing ("七、上级补助收入" with empty cells).
+    """
+    lc = t.label_cols
     t.row_paths = []
     carry: list[Optional[RawCell]] = [None] * lc
     group: Optional[RawCell] = None
-    for row in body:
+    for row in t.rows:
         labels = row[:lc]
         has_values = any(c is not None and c.numeric for c in row[lc:])
-        if not has_values and any(c is not None and c.text for c in row):
-            # a label-only row names the group of the rows below it
-            group = next(c for c in row if c is not None and c.text)
+        label = next((c for c in row if c is not None and c.text), None)
+        if not has_values and label is not None and is_group(label):
+            group = label  # a label-only row names the group of the rows below it
             t.row_paths.append([group])
             continue
         first = next((c for c in labels if c is not None), None)
@@ -673,29 +855,31 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     if t.problem:
         return
     model = relater.model
+    units = unit_reader(model)
     base = relater.section_scope()
     if t.caption is not None:
         caption = relater.label_scope(t.caption.start, t.caption.end)
         if caption.scheme is not None:  # the caption is the table's own heading: even 医保 there names its scope
             caption.weak_scheme = False
         base = base.overlay(caption)
-    money_factor, count_units = _units_from_note(t.unit_note, model, relater)
-    note_has_money = bool(t.unit_note and "元" in t.unit_note)
+    # units, innermost first: row labels, column headers, the caption, the unit note
+    outer = [h for h in (units.hint(t.caption.text) if t.caption else None,
+                         units.hint("单位:" + t.unit_note) if t.unit_note else None) if h is not None]
     col_scopes = [base.overlay(relater.label_scope_cells(path)) for path in t.col_paths]
     col_cues = [relater.cue_of_cells(path) for path in t.col_paths]
-    col_units = []  # a header's own unit note ("次均救助(元)") beats the table's
-    for path in t.col_paths:
-        note = next((_unit_note(c.text) for c in reversed(path) if c is not None and _unit_note(c.text)), None)
-        col_units.append(_units_from_note(note, model, relater) if note and "元" in note else None)
+    col_hints = [[h for h in (units.hint(c.text) for c in reversed(path) if c is not None) if h is not None]
+                 for path in t.col_paths]
     col_own = []  # a column's own strong metric, which beats a weak one in the row label
     for path in t.col_paths:
         own = relater.label_scope_cells(path)
         col_own.append(own.metric if own.metric is not None and not own.weak_metric else None)
     last_row_scheme = None
+    prose_factor = relater.prose_money_factor()
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         row_scope = relater.label_scope_cells(path)
         row_cue = relater.cue_of_cells(path)
+        row_hints = [h for h in (units.hint(c.text) for c in reversed(path)) if h is not None]
         if row_scope.scheme is not None or row_scope.fund is not None:
             last_row_scheme = (row_scope.scheme, row_scope.fund)
         elif row_scope.account is not None and last_row_scheme is not None and path and any(
@@ -715,8 +899,8 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
                 continue
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
-            factor = col_units[c][0] if c < len(col_units) and col_units[c] else money_factor
-            q = _cell_quantity(cell, scope, factor, count_units, model, note_has_money)
+            hints = row_hints + (col_hints[c] if c < len(col_hints) else []) + outer
+            q = _cell_quantity(cell, scope, hints, prose_factor, model)
             cue = row_cue or (col_cues[c] if c < len(col_cues) else None)  # rows may be wider than the header
             idx = relater.bind_cell(q, scope, cue)
             if idx is not None:
@@ -727,41 +911,31 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
                 relater.sentence(cell.start, cell.end, base)  # "市中心调剂2500万元" inside a header
 
 
-def _units_from_note(note: Optional[str], model: Model, relater: "Relater") -> tuple[float, set[str]]:
-    """Money multiplier and the count units a unit note names (``(人次、万元)`` -> 1e4, {person_time})."""
-    counts: set[str] = set()
-    factor = None
-    if note:
-        for surface, mult in sorted(model.multipliers.items(), key=lambda kv: -len(kv[0])):
-            if surface + "元" in note:
-                factor = mult
-                break
-        if factor is None and "元" in note:
-            factor = 1.0
-        for surface, unit in model.units.items():
-            if unit.type == "count" and surface in note and surface not in ("个",):
-                counts.add(unit.unit)
-    if factor is None:
-        factor = relater.prose_money_factor()
-    return factor, counts
+def _cell_quantity(cell: RawCell, scope: "Scope", hints: list[UnitHint], prose_factor: float,
+                   model: Model) -> Quantity:
+    """The quantity of a numeric cell: its type, unit and scale from the innermost unit hint that fits."""
+    from .relate import natural_count
 
-
-def _cell_quantity(cell: RawCell, scope: "Scope", money_factor: float, count_units: set[str],
-                   model: Model, note_has_money: bool = False) -> Quantity:
     text = cell.text.replace(",", "").replace("−", "-")
     if text.endswith("%"):
         return Quantity(cell.start, cell.end, round(float(text[:-1]), 6), "ratio", "%", "cell")
     value = float(text)
-    from .relate import natural_count
-
     metric = scope.metric[0] if scope.metric else None
     count_unit = natural_count(model, metric)
-    if count_unit is not None and (not note_has_money or count_unit in count_units):
+    for h in hints:
+        kind = h.resolve(metric, count_unit)
+        if kind is not None:
+            qtype, unit, mult = kind
+            if qtype == "amount":
+                return Quantity(cell.start, cell.end, round(value * mult, 6), "amount", "CNY", "cell",
+                                multiplier=mult, per=h.per)
+            return Quantity(cell.start, cell.end, round(value * mult, 6), qtype, unit, "cell", multiplier=mult)
+    if count_unit is not None:
         return Quantity(cell.start, cell.end, value, "count", count_unit, "cell")
-    if metric == "reimbursement_ratio" or metric == "coverage_rate":
+    if metric in RATIO_METRICS:
         return Quantity(cell.start, cell.end, value, "ratio", "%", "cell")
-    return Quantity(cell.start, cell.end, round(value * money_factor, 6), "amount", "CNY", "cell",
-                    multiplier=money_factor)
+    return Quantity(cell.start, cell.end, round(value * prose_factor, 6), "amount", "CNY", "cell",
+                    multiplier=prose_factor)
 
 
 def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tuple[int, int]],
