@@ -8,11 +8,14 @@ from typing import Optional
 
 from .model import Model, Place
 from .periods import Resolved, resolve
-from .recognize import PeriodSpec, find_periods
+from .recognize import PeriodSpec, find_periods, find_terms
 from .segment import Line
 
 TITLE_MAX_LEN = 90
 TITLE_SEARCH_LINES = 25
+HEADLINE_SEARCH_LINES = 6
+OPENING_LINES = 12
+SINGLE_DAYS = ("iso_date", "year_month_day", "month_day")
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*$")
 
 
@@ -29,6 +32,7 @@ class DocInfo:
     report_spec: Optional[PeriodSpec] = None
     status: str = "actual"
     national: bool = False
+    headline: bool = False          # the title is a news headline (found without a title word)
     title_lines: list[int] = field(default_factory=list)
 
 
@@ -47,21 +51,47 @@ def _find_title(doc: str, lines: list[Line], model: Model) -> Optional[int]:
     return None
 
 
+def _find_headline(doc: str, lines: list[Line], model: Model) -> Optional[int]:
+    """A news headline without a title word: an early short line that names a fund term, not a breadcrumb."""
+    seen = 0
+    for i, line in enumerate(lines):
+        if line.kind in ("blank", "noise", "meta"):
+            continue
+        seen += 1
+        if seen > HEADLINE_SEARCH_LINES or line.kind == "heading":
+            return None
+        text = doc[line.start:line.end].strip().rstrip("|").strip()
+        if not (8 <= len(text) <= TITLE_MAX_LEN) or ">" in text or "|" in text or text.endswith(("。", ":", ",", ";")):
+            continue
+        if any(model.terms[m.group()][0].field in ("scheme", "metric") for m in model.term_re.finditer(text.lower())):
+            return i
+    return None
+
+
 def places_in(text: str, model: Model) -> list[tuple[str, Place]]:
     """Gazetteer places named in ``text`` (leftmost-longest, as the term matcher reads them), in order."""
+    text = text.lower()
     out = []
-    for m in model.term_re.finditer(text.lower()):
-        place = model.places.get(m.group())
+    for t in find_terms(text, model):
+        place = model.places.get(text[t.start:t.end])
         if place is not None:
-            out.append((m.group(), place))
+            out.append((text[t.start:t.end], place))
     return out
 
 
 def _known_suffix(name: str, model: Model) -> Optional[str]:
-    """The longest gazetteer place that ends ``name`` ("现将通山县" -> 通山县), if any."""
+    """The gazetteer place that ends ``name`` when the words before it are not part of the name.
+
+    "现将通山县" -> 通山县 and "湖南省湘潭市" -> 湘潭市; but "桐岚县" (a place the gazetteer does not know) is not
+    岚县: a prefix without a stop character is part of the name.
+    """
+    stop = model.meta.get("place_stop_chars", "")
     for i in range(len(name) - 1):
         if name[i:] in model.places:
-            return name[i:]
+            prefix = name[:i]
+            if not prefix or any(ch in stop for ch in prefix) or _known_suffix(prefix, model) == prefix:
+                return name[i:]
+            return None
     return None
 
 
@@ -74,6 +104,8 @@ def _region_from(text: str, model: Model, keys: tuple[str, ...] = ("issuer_patte
             continue
         for m in re.finditer(pat, text):
             name = m.group("region")
+            if name in model.places:
+                return name
             known = _known_suffix(name, model)
             if known is not None:
                 return model.places[known].name if model.places[known].name != known and \
@@ -118,6 +150,9 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
     info = DocInfo()
     national_words = model.meta.get("national_words", [])
     t = _find_title(doc, lines, model)
+    if t is None:
+        t = _find_headline(doc, lines, model)
+        info.headline = t is not None
     title_text = ""
     if t is not None:
         line = lines[t]
@@ -157,6 +192,7 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
                    or _region_from(meta_text, model, ("issuer_pattern",))
                    or _region_from(title_text, model, ("place_pattern",))
                    or _deepest_place(meta_text, model)
+                   or _region_from(title_text, model, ("title_place_pattern",))
                    or _region_from(opening, model, ("issuer_pattern",))
                    or _region_from(meta_text, model, ("place_pattern",)))
     if info.region is None:  # a headline without a title word, a newspaper name ("绵阳日报")
@@ -177,24 +213,41 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
         info.national = True
         info.region = model.meta.get("national_region", "全国")
 
-    specs = find_periods(doc, model, info.title[0], info.title[1]) if info.title else []
-    if not specs and info.title is None:  # the first period with a year in the opening of the body
-        for line in lines:
-            if line.kind in ("text", "heading"):
-                specs = [s for s in find_periods(doc, model, line.start, line.end) if s.year is not None]
-                if specs:
-                    specs = [PeriodSpec(s.start, s.end, s.name, s.year, s.m1, s.m2, s.day, s.asof)
-                             for s in specs[:1]]
-                    break
-    specs = [s for s in specs if s.year is not None]
-    if specs:
-        info.report_spec = specs[0]
-        info.report = resolve(specs[0], None, stock=False)
+    info.report_spec, info.report = _report_period(doc, lines, model, info)
     plan = [w for w in model.plan_title_words if not w.startswith("!")]
     keep_actual = [w[1:] for w in model.plan_title_words if w.startswith("!")]
     if any(w in title_text for w in plan) and not any(w in title_text for w in keep_actual):
         info.status = "planned"
     return info
+
+
+def _report_period(doc: str, lines: list[Line], model: Model,
+                   info: DocInfo) -> tuple[Optional[PeriodSpec], Optional[Resolved]]:
+    """The period the document reports on: the title's (its year, else the publication year), else the first
+    dated period in the opening lines. A single day (a publication stamp) is never a report period."""
+    if info.title:
+        specs = [s for s in find_periods(doc, model, info.title[0], info.title[1]) if not s.comparison]
+        for spec in specs:
+            if spec.year is not None:
+                return spec, resolve(spec, None, stock=False)
+        for spec in specs:
+            if spec.year is None and spec.year_offset == 0 and info.published_year is not None:
+                report = resolve(spec, info.published_year, stock=False)
+                if report is not None and info.published is not None and report.start > info.published:
+                    report = resolve(spec, info.published_year - 1, stock=False)  # "四季度" published in January
+                return spec, report
+    seen = 0
+    for line in lines:
+        if line.kind not in ("text", "heading"):
+            continue
+        seen += 1
+        if seen > OPENING_LINES:
+            break
+        for spec in find_periods(doc, model, line.start, line.end):
+            if spec.year is not None and not spec.comparison and spec.name not in SINGLE_DAYS:
+                spec = PeriodSpec(spec.start, spec.end, spec.name, spec.year, spec.m1, spec.m2, spec.day, spec.asof)
+                return spec, resolve(spec, None, stock=False)
+    return None, None
 
 
 def _similar(a: str, b: str) -> bool:

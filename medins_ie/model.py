@@ -90,6 +90,8 @@ class Model:
     stocks: frozenset[str] = frozenset()
     qualifier_siblings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     places: dict[str, Place] = field(default_factory=dict)   # surface as written -> division
+    scoping: dict[str, frozenset[str]] = field(default_factory=dict)   # boundary -> fields that pass it
+    continuation_words: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -270,7 +272,27 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         qualifier_siblings={k: tuple(x for x in group if x != k)
                             for group in meta.get("qualifier_groups", []) for k in group},
         places=places,
+        scoping=_load_scoping(pat / "scoping.tsv"),
+        continuation_words=tuple(_lines(pat / "continuation.txt")),
     )
+
+
+SCOPE_FIELDS = ("scheme", "account", "metric", "period", "region", "status", "qualifiers", "includes")
+BOUNDARIES = ("title", "headline", "heading", "intro", "continuation")
+
+
+def _load_scoping(path: Path) -> dict[str, frozenset[str]]:
+    """Boundary -> the fields that pass it; a boundary the file does not name lets every field pass."""
+    policy = {b: frozenset(SCOPE_FIELDS) for b in BOUNDARIES}
+    for n, row in enumerate(_rows(path), 1):
+        boundary = row[0].strip()
+        fields = frozenset(f.strip() for f in (row[1] if len(row) > 1 else "").split(",") if f.strip())
+        unknown = fields - set(SCOPE_FIELDS)
+        if boundary not in BOUNDARIES or unknown:
+            raise ValueError(f"{path}: row {n}: unknown boundary or fields {boundary!r} {sorted(unknown)}; "
+                             f"boundaries are {BOUNDARIES}, fields {SCOPE_FIELDS}")
+        policy[boundary] = fields
+    return policy
 
 
 def _load_places(path: Path) -> dict[str, Place]:

@@ -16,13 +16,16 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .meta import DocInfo
 from .model import Model
 from .periods import Resolved, resolve
 from .recognize import PeriodSpec, Quantity, Term
 from .segment import Line, is_short_heading, sentences
+
+if TYPE_CHECKING:
+    from .structure import Node
 
 MAX_PAREN_DEPTH = 16
 METRIC_HISTORY = 8    # metric words remembered per clause group (bounded: a sentence can be a whole page)
@@ -93,6 +96,27 @@ class Scope:
         new.quals = dict(self.quals)
         return new
 
+    def restrict(self, fields: frozenset[str]) -> "Scope":
+        """A copy keeping only the ``fields`` a boundary lets pass (the model's scoping policy)."""
+        out = self.copy()
+        if "scheme" not in fields:
+            out.scheme, out.fund, out.weak_scheme = None, None, False
+        if "account" not in fields:
+            out.account = None
+        if "metric" not in fields:
+            out.metric, out.metrics, out.weak_metric = None, (), False
+        if "period" not in fields:
+            out.period = None
+        if "region" not in fields:
+            out.region = None
+        if "status" not in fields:
+            out.status = None
+        if "qualifiers" not in fields:
+            out.quals = {}
+        if "includes" not in fields:
+            out.includes, out.heading_includes = (), ()
+        return out
+
     def overlay(self, other: "Scope") -> "Scope":
         """This scope with every field that ``other`` sets taking precedence."""
         out = self.copy()
@@ -117,6 +141,15 @@ class Scope:
         if other.heading_includes:
             out.heading_includes = other.heading_includes
         return out
+
+
+@dataclass
+class SentenceEnd:
+    """What a sentence leaves behind: the includes in force, its final scope, its last level figure."""
+
+    includes: tuple[str, ...]
+    state: Scope
+    last_level: Optional[int]
 
 
 @dataclass(slots=True)
@@ -187,9 +220,7 @@ class Relater:
             self.doc_scope.status = ("planned", -1, -1)
         self.heading_stack: list[tuple[float, Scope]] = []
         if info.title is not None:  # what the title says holds for the whole document
-            title = self.label_scope(*info.title)
-            title.period = None
-            title.region = None
+            title = self.label_scope(*info.title).restrict(model.scoping["headline" if info.headline else "title"])
             # qualifiers of the title ("跨省异地就医…通报") describe the benefits, not IT or admin counts
             title.quals = {k: v[:3] + (TITLE_CLAUSE,) + v[4:] for k, v in title.quals.items()}
             self.doc_scope = self.doc_scope.overlay(title)
@@ -348,38 +379,37 @@ class Relater:
                                       a.clause_scope, a.weak)
 
     # ------------------------------------------------------------ lines
-    def heading_line(self, line: Line) -> None:
-        label = line.label
-        scope = self.label_scope(*label) if label else Scope()
-        self.push_heading(line.level, scope)
-        if line.body_start is not None and line.body_start < line.end:
-            self.body(line.body_start, line.end)
+    def bind_tree(self, root: "Node") -> None:
+        """Bind every figure of the document by walking its tree (``structure.py``)."""
+        for child in root.children:
+            self._bind_node(child)
 
-    def short_heading(self, line: Line) -> None:
-        level = self.heading_stack[-1][0] if self.heading_stack else 1
-        self.push_heading(level, self.label_scope(line.start, line.end))
+    def _bind_node(self, node: "Node") -> None:
+        kind = node.kind
+        if kind == "table":
+            from .tables import bind_table
 
-    def body(self, start: int, end: int) -> None:
-        """Bind every quantity of a paragraph (one line of body text).
-
-        A paragraph ending with ``:`` (``拟支出明细如下:``) introduces the lines below it: its terms
-        hold for them until the next heading.
-        """
-        section = self.section_scope()
-        if self.doc[start:end].rstrip().endswith(":"):
-            self._body(start, end, section)
-            s, e = list(sentences(self.doc, start, end))[-1]
-            s = max(s, max(self.doc.rfind(ch, s, e) for ch in ",;") + 1)  # the clause that ends with ":"
-            intro = self.label_scope(s, e)
-            intro.period, intro.region, intro.quals = None, None, {}  # "县内各定点医药机构:" addresses, not scopes
-            level = self.heading_stack[-1][0] if self.heading_stack else 0
-            self.push_heading(level + 0.5, intro)  # type: ignore[arg-type]
+            bind_table(node.table, self)
             return
-        self._body(start, end, section)
+        depth = len(self.heading_stack)
+        if kind == "section":
+            scope = self.label_scope(*node.label) if node.label else Scope()
+            self.heading_stack.append((node.level, scope.restrict(self.model.scoping["heading"])))
+        elif kind in ("paragraph", "item", "intro"):
+            if kind == "item" and node.label is not None:
+                self.heading_stack.append((0, self.label_scope(*node.label).restrict(self.model.scoping["heading"])))
+            self._body(node.start, node.text_end, self.section_scope())
+            if kind == "intro" and node.label is not None:
+                frame = self.label_scope(*node.label).restrict(self.model.scoping["intro"])
+                self.heading_stack.append((0, frame))
+        for child in node.children:
+            self._bind_node(child)
+        del self.heading_stack[depth:]
 
     def _body(self, start: int, end: int, section: Scope) -> None:
         inline: Optional[Scope] = None
         carried: tuple[str, ...] = ()  # "(含生育保险)" holds until another scheme is named in the paragraph
+        before: Optional[SentenceEnd] = None
         for s, e in sentences(self.doc, start, end):
             head = self.doc[s:e].lstrip()
             offset = s + (e - s - len(head))
@@ -392,10 +422,16 @@ class Relater:
                     inline = lab
                     continue
             base = section.overlay(inline) if inline is not None else section
+            parent = None
+            if before is not None and head.startswith(self.model.continuation_words):
+                # "…248.62万人。其中,参加职工医保52.84万人": the breakdown continues the sentence before it
+                base = base.overlay(before.state.restrict(self.model.scoping["continuation"]))
+                parent = before.last_level
             if carried and not base.includes:
                 base = base.copy()
                 base.includes = carried
-            carried = self.sentence(s, e, base)
+            before = self.sentence(s, e, base, parent)
+            carried = before.includes
 
     def _quantities_in(self, start: int, end: int) -> list[Quantity]:
         return _starting_in(self._q_starts, self.quantities, start, end)
@@ -407,13 +443,16 @@ class Relater:
         return is_short_heading(self.doc, line, len(qs), has_term)
 
     # ------------------------------------------------------------ the sentence machine
-    def sentence(self, start: int, end: int, base: Scope) -> tuple[str, ...]:
-        """Bind the quantities of one sentence; returns the ``includes`` still in force at its end."""
+    def sentence(self, start: int, end: int, base: Scope, parent: Optional[int] = None) -> "SentenceEnd":
+        """Bind the quantities of one sentence; says what is still in force at its end.
+
+        ``parent`` is the level figure of the sentence this one continues (a sentence opening with 其中).
+        """
         self.sentence_no += 1
         state = base.copy()
         state.explicit_scheme = False
         sentence_base = state.copy()
-        frames = [_Frame(base=sentence_base)]
+        frames = [_Frame(base=sentence_base, last_level=parent)]
         clause = 0
         book = 0
         clause_start: Optional[int] = None
@@ -521,7 +560,7 @@ class Relater:
                     frame.resp_i += 1
                 if self._bind(item, use, frame, frames, clause) is not None:
                     frame.recent = []
-        return state.includes
+        return SentenceEnd(state.includes, state, frames[0].last_level)
 
     def _bind(self, q: Quantity, state: Scope, frame: _Frame, frames: list[_Frame], clause: int) -> Optional[int]:
         model = self.model

@@ -87,3 +87,24 @@ def check(case: Case, extractor: Optional[medins_ie.Extractor] = None) -> list[s
         if extra:
             problems.append(f"unexpected records {extra}")
     return problems
+
+
+def record_known_failures() -> tuple[int, int]:
+    """Rewrite known_failures.json from a run: every failing case with the problems it has today.
+
+    Used when a change moves many cases at once; each entry stays until the extractor handles its case.
+    """
+    nlp = medins_ie.load()
+    failing = {}
+    cases = load_cases()
+    for case in cases:
+        problems = check(case, nlp)
+        if problems:
+            failing[case.id] = "; ".join(problems)[:300]
+    (HERE / "known_failures.json").write_text(json.dumps(failing, ensure_ascii=False, indent=1) + "\n",
+                                              encoding="utf-8")
+    return len(cases) - len(failing), len(cases)
+
+
+if __name__ == "__main__":
+    print("%d of %d cases pass" % record_known_failures())
