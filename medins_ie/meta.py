@@ -16,6 +16,7 @@ TITLE_SEARCH_LINES = 25
 HEADLINE_SEARCH_LINES = 6
 OPENING_LINES = 12
 SINGLE_DAYS = ("iso_date", "year_month_day", "month_day")
+_STAMP = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})\s+\d{1,2}:\d{2}")
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*$")
 
 
@@ -170,13 +171,18 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
     meta_text = " ".join(doc[ln.start:ln.end] for ln in lines if ln.kind == "meta")
     # a publication date may sit in a chrome line too ("来源:… 发布时间:2025-01-09"): look at the page head
     head_text = meta_text + " " + " ".join(doc[ln.start:ln.end] for ln in lines[:TITLE_SEARCH_LINES]
-                                         if ln.kind == "noise" and ln.noise_kind == "chrome")
+                                         if ln.kind in ("noise", "text") and ln.noise_kind != "spam")
     for label in model.meta.get("published_labels", []):
         m = re.search(label + r"\s*[:|]?\s*\|?\s*((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", head_text)
         if m:
             y, mo, d = map(int, m.groups())
             info.published, info.published_year = f"{y:04d}-{mo:02d}-{d:02d}", y
             break
+    if info.published is None:  # a date stamp with a time of day in the page head ("2013-07-18 09:12  来源:…")
+        m = _STAMP.search(head_text)
+        if m:
+            y, mo, d = map(int, m.groups())
+            info.published, info.published_year = f"{y:04d}-{mo:02d}-{d:02d}", y
     if info.published is None:  # a signature date on a line of its own, near the end
         for line in reversed(lines[-40:]):
             m = _DATE_LINE.match(doc[line.start:line.end])

@@ -36,10 +36,21 @@ def resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
 
     An as-of date (截至…, …底/末) is an instant for a stock and the year to that date for a flow.
     """
+    if spec.relative == "month" and report is not None:  # 本月 / 本月末: the report's last month
+        y, m = int(report.end[:4]), int(report.end[5:7])
+        if spec.asof:
+            end = _iso(y, m, _last_day(y, m))
+            return Resolved(end, end, "instant") if stock else Resolved(_iso(y, 1, 1), end, "interval")
+        return Resolved(_iso(y, m, 1), _iso(y, m, _last_day(y, m)), "interval")
     y = spec.year if spec.year is not None else year
     if y is None:
         return None
     y += spec.year_offset
+    if spec.asof and spec.year is None and spec.m1 in (None, 12) and spec.day is None and report is not None \
+            and report.kind == "interval" and int(report.end[:4]) == y and not report.end.endswith("12-31") \
+            and spec.name in ("year_end_word", "period_end"):
+        # 年末/期末 in a report of part of a year: the end of the report period (spec 7.1)
+        return Resolved(report.end, report.end, "instant") if stock else Resolved(report.start, report.end, "interval")
     if spec.name.endswith("bare_quarter"):  # "2024季度": the quarter number is lost
         if report is not None and report.year == y:
             return report

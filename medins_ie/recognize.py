@@ -51,6 +51,7 @@ class PeriodSpec:
     comparison: bool = False     # "比2023年末": the base of a comparison, not the period of a figure
     year_offset: int = 0         # "上年结余": the year before the one the context supplies
     from_publication: bool = False  # 去年/今年 count from the publication date, not from the report
+    relative: str = ""           # "month": 本月 (the report's last month); "period": 期末 (the end of the period)
 
 
 @dataclass(slots=True)
@@ -99,6 +100,10 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         elif gd.get("end"):
             spec.m1 = spec.m2 = 12
             spec.asof = True
+        elif gd.get("rmonth"):
+            spec.relative = "month"
+        elif gd.get("pend"):
+            spec.relative, spec.asof = "period", True
         elif gd.get("prev"):
             spec.year_offset = -1
         elif gd.get("lastyear") or gd.get("thisyear"):

@@ -120,7 +120,7 @@ class Scope:
     def overlay(self, other: "Scope") -> "Scope":
         """This scope with every field that ``other`` sets taking precedence."""
         out = self.copy()
-        if (other.scheme is not None and not (other.weak_scheme and self.scheme is not None)) \
+        if (other.scheme is not None and not (other.weak_scheme and (self.scheme is not None or self.fund is not None))) \
                 or other.fund is not None:  # a scheme named below replaces both levels
             out.scheme, out.fund = other.scheme or self.scheme, other.fund
             out.weak_scheme = other.weak_scheme
@@ -133,9 +133,12 @@ class Scope:
         out.quals.update(other.quals)
         if other.metrics:
             out.metrics = (self.metrics + other.metrics)[-METRIC_HISTORY:]
-        if other.period is not None and other.period.year is None and self.period is not None \
-                and self.period.year is not None:
-            out.period = replace(other.period, year=self.period.year)
+        if other.period is not None and other.period.year is None and self.period is not None:
+            if self.period.year is not None:
+                out.period = replace(other.period, year=self.period.year + self.period.year_offset)
+            elif self.period.year_offset and not other.period.relative:
+                # "上年结余" in a "上年数" column: the year before the year before
+                out.period = replace(other.period, year_offset=other.period.year_offset + self.period.year_offset)
         if other.includes:
             out.includes = other.includes
         if other.heading_includes:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 from .model import Model
-from .recognize import Quantity
+from .recognize import PeriodSpec, Quantity
 from .records import Cell, Table
 from .segment import Line
 from .units import RATIO_METRICS, UnitHint, reader as unit_reader
@@ -865,7 +865,7 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     # units, innermost first: row labels, column headers, the caption, the unit note
     outer = [h for h in (units.hint(t.caption.text) if t.caption else None,
                          units.hint("单位:" + t.unit_note) if t.unit_note else None) if h is not None]
-    col_scopes = [base.overlay(relater.label_scope_cells(path)) for path in t.col_paths]
+    col_scopes = [base.overlay(_with_year_cell(relater.label_scope_cells(path), path)) for path in t.col_paths]
     col_cues = [relater.cue_of_cells(path) for path in t.col_paths]
     col_hints = [[h for h in (units.hint(c.text) for c in reversed(path) if c is not None) if h is not None]
                  for path in t.col_paths]
@@ -909,6 +909,16 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
         for cell in path:
             if cell is not None and any(not q.bare for q in relater.quantities_in(cell.start, cell.end)):
                 relater.sentence(cell.start, cell.end, base)  # "市中心调剂2500万元" inside a header
+
+
+def _with_year_cell(scope: "Scope", path: list[RawCell]) -> "Scope":
+    """A header cell that is a bare year ("2015", "2023年") gives its column that year."""
+    if scope.period is None:
+        for cell in reversed(path):
+            if cell is not None and _YEAR_CELL.match(cell.text):
+                scope.period = PeriodSpec(cell.start, cell.end, "year", year=int(cell.text[:4]))
+                break
+    return scope
 
 
 def _cell_quantity(cell: RawCell, scope: "Scope", hints: list[UnitHint], prose_factor: float,
