@@ -41,7 +41,7 @@ _WHITESPACE = re.compile(r"\s+")
 _KV_LINE = re.compile(r"^[ \t]*[^:;\n]{1,8}:[^;\n]{0,40}(?:;[ \t]*[^:;\n]{1,8}:[^;\n]{0,40}){1,11};?[ \t]*$")
 _SUBROW_PREFIX = re.compile(r"^\s*(?:其中\s*[:]?)?\s*|\s+")
 _SENTENCE_PUNCT = re.compile(r"[。;,]")
-_CAPTION_NUMBER = re.compile(r"表\s*\d|附件")
+_CAPTION_NUMBER = re.compile(r"表\s*[\d一二三四五六七八九十]|附件")
 _ATTACHMENT = re.compile(r"^附件\s*\d")
 MAX_CELL_LEN = 30
 MAX_STREAM_CELL_LEN = 24
@@ -52,6 +52,7 @@ class RawCell:
     text: str
     start: int
     end: int
+    joined: bool = False       # pieces from two places (a row label wrapped round its values): text is the label
 
     @property
     def numeric(self) -> bool:
@@ -218,9 +219,9 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
         if i >= rows_done and line.kind in ("text", "heading") and _is_row_line(doc, line):
             block, j = _scan_block(doc, lines, i, lambda ln: ln.kind in ("text", "heading") and _is_row_line(doc, ln))
             if len(block) >= 2 and _has_numbers(doc, lines, block):
-                t = _table_from_rows(doc, lines, block, used)
-                tables.append(t)
-                used.update(t.line_indexes)
+                for t in _table_from_rows(doc, lines, block, used):
+                    tables.append(t)
+                    used.update(t.line_indexes)
                 i = j
                 continue
             rows_done = max(j, i + 1)
@@ -306,28 +307,15 @@ def _unit_note(text: str) -> Optional[str]:
 
 # ------------------------------------------------------------------ grids
 
-def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[int]) -> FoundTable:
+def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[int]) -> list[FoundTable]:
+    """One row per line, cells split by tabs or runs of spaces."""
     grid = [_cells_of_row_line(doc, lines[k]) for k in block]
-    t = FoundTable(line_indexes=list(block), layout="rows")
     width = Counter(len(r) for r in grid if any(c.numeric for c in r)).most_common(1)[0][0]
-    header: list[list[Optional[RawCell]]] = []
-    body: list[list[Optional[RawCell]]] = []
-    for row in grid:
-        if not body and not any(c.numeric for c in row):
-            if len(row) == 1 and _unit_note(row[0].text):
-                t.unit_note = _unit_note(row[0].text)
-                continue
-            header.append(list(row))
-        else:
-            body.append(list(row) + [None] * (width - len(row)) if len(row) < width else list(row))
-    if header and len(header[-1]) == width - 1:
-        header = [[None] + list(h) if len(h) == width - 1 else h for h in header]  # " | 收入 | 支出": no corner
-    _attach_caption(doc, lines, t, block[0], used)
-    _finish_grid(t, header, body, width)
-    return t
+    return _tables_from_row_grid(doc, lines, block, grid, width, "rows", used)
 
 
 _PIPE = re.compile(r"\|")
+_PLACE_ENDS = ("区", "县", "市", "州", "旗", "盟", "镇", "乡", "院", "心", "级", "计")
 _MD_RULE = re.compile(r"^:?-{3,}:?$")
 _YEAR_CELL = re.compile(r"^(?:19|20)\d{2}(?:年)?$")
 
@@ -420,15 +408,49 @@ def _is_header_of_years(row: list[RawCell]) -> bool:
 
 def _tables_from_row_grid(doc: str, lines: list[Line], block: list[int], grid: list[list[RawCell]], width: int,
                           layout: str, used: set[int]) -> list["FoundTable"]:
+    """Tables printed one after another in one block are split at the caption of the next one."""
+    out: list[FoundTable] = []
+    start, seen_values = 0, False
+    for i, row in enumerate(grid):
+        filled = [c for c in row if c.text and not c.empty]
+        if seen_values and not any(c.numeric for c in row) and 1 <= len(filled) <= 2 and \
+                any(_CAPTION_NUMBER.search(c.text) or c.text.rstrip().endswith("表") for c in filled):
+            out += _one_row_grid(doc, lines, _lines_of(grid[start:i], lines, block), grid[start:i], width, layout,
+                                 used)
+            start, seen_values = i, False
+        seen_values = seen_values or any(c.numeric for c in row)
+    rest = _lines_of(grid[start:], lines, block) if start else block
+    out += _one_row_grid(doc, lines, rest, grid[start:], width, layout, used)
+    for before, after in zip(out, out[1:]):  # one unit note above the first table holds for the others
+        after.unit_note = after.unit_note or before.unit_note
+    return out
+
+
+def _lines_of(rows: list[list[RawCell]], lines: list[Line], block: list[int]) -> list[int]:
+    """The block lines that hold ``rows``."""
+    cells = [c for r in rows for c in r if c.text]
+    if not cells:
+        return []
+    lo, hi = min(c.start for c in cells), max(c.end for c in cells)
+    return [k for k in block if lines[k].end >= lo and lines[k].start <= hi]
+
+
+def _one_row_grid(doc: str, lines: list[Line], block: list[int], grid: list[list[RawCell]], width: int,
+                  layout: str, used: set[int]) -> list["FoundTable"]:
     """Caption, unit note, header and body from rows of cells; side-by-side halves become two tables."""
+    if not block:
+        return []
     t = FoundTable(line_indexes=list(block), layout=layout)
     header: list[list[Optional[RawCell]]] = []
     body: list[list[Optional[RawCell]]] = []
+    pending: Optional[RawCell] = None
     for row in grid:
         filled = [c for c in row if c.text and not c.empty]
         is_value_row = any(c.numeric for c in row) and not (not body and _is_header_of_years(row))
         if not body and not is_value_row:
-            if len(filled) <= 1:
+            if len(filled) <= 1 or (len(filled) == 2 and any(_CAPTION_NUMBER.match(c.text) for c in filled)):
+                if len(filled) == 2:  # "表一 | 职工基本医疗保险基金收支表": number and name make one caption
+                    filled = [RawCell(filled[0].text + " " + filled[1].text, filled[0].start, filled[1].end)]
                 for c in filled:
                     note = _unit_note(c.text)
                     if note and len(c.text) <= 16:
@@ -445,11 +467,30 @@ def _tables_from_row_grid(doc: str, lines: list[Line], block: list[int], grid: l
             # a header one cell short has no corner cell (" | 收入 | 支出"): its cells sit over the values
             header.append([None] * (width - len(row)) + [c if c.text else None for c in row])
             continue
-        body.append([c if c.text and not c.empty else None for c in row[:width]] + [None] * max(0, width - len(row)))
+        if len(row) > width and not any(c.numeric for c in row[:len(row) - width + 1]):
+            # "全  市" split at its inner spaces: the leading pieces are one label
+            k = len(row) - width + 1
+            row = [RawCell("".join(c.text for c in row[:k]), row[0].start, row[k - 1].end)] + row[k:]
+        if len(row) == 1 and not row[0].numeric and body:
+            label = body[-1][0]
+            if label is not None and not label.text.endswith(_PLACE_ENDS) and row[0].text.endswith(_PLACE_ENDS):
+                # "高新技术产业 … values" then "开发区": the label wraps round its values
+                body[-1][0] = RawCell(label.text + row[0].text, label.start, label.end, joined=True)
+                continue
+            pending = row[0]
+            continue
+        if pending is not None and row and not row[0].numeric:
+            # "城乡一体化" alone, then "示范区 … values": the label starts on the line above
+            row = [RawCell(pending.text + row[0].text, pending.start, row[0].end, joined=True)] + row[1:]
+        pending = None
+        body.append([c if c.text and not c.empty else None for c in row] + [None] * max(0, width - len(row)))
     if header and len(header) > 1:
         header = header[-2:] if all(sum(1 for c in h if c is not None) >= 2 for h in header[-2:]) else header[-1:]
     if t.caption is None:
         _attach_caption(doc, lines, t, block[0], used)
+    elif t.unit_note is None:  # a unit note line above the caption row
+        for k in _caption_before(doc, lines, block[0], used)[1]:
+            t.unit_note = t.unit_note or _unit_note(doc[lines[k].start:lines[k].end])
     halves = _side_by_side(header, width)
     if halves is None:
         _finish_grid(t, header, body, width)
@@ -952,6 +993,8 @@ def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tup
               original: str) -> Table:
     """The user-facing ``Table`` (spans into the original string)."""
     def text_of(c: RawCell) -> str:
+        if c.joined:
+            return _WHITESPACE.sub("", c.text)
         s, e = span(c.start, c.end)
         return _WHITESPACE.sub("", original[s:e])  # a header split over lines reads as one
 
