@@ -217,7 +217,7 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 i = j
                 continue
         if i >= rows_done and line.kind in ("text", "heading") and _is_row_line(doc, line):
-            block, j = _scan_block(doc, lines, i, lambda ln: ln.kind in ("text", "heading") and _is_row_line(doc, ln))
+            block, j = _scan_rows(doc, lines, i)
             if len(block) >= 2 and _has_numbers(doc, lines, block):
                 for t in _table_from_rows(doc, lines, block, used):
                     tables.append(t)
@@ -275,6 +275,40 @@ def _scan_block(doc: str, lines: list[Line], i: int, accepts: Callable[[Line], b
             break
         if not blank:
             block.append(j)
+        j += 1
+    return block, j
+
+
+def _scan_rows(doc: str, lines: list[Line], i: int) -> tuple[list[int], int]:
+    """A block of row lines; a short label line between two row lines (a wrapped row label) belongs to it."""
+    def is_row(ln: Line) -> bool:
+        return ln.kind in ("text", "heading") and _is_row_line(doc, ln)
+
+    def is_fragment(ln: Line) -> bool:
+        text = doc[ln.start:ln.end].strip()
+        return ln.kind in ("text", "heading") and 0 < len(text) <= 12 and not _SENTENCE_PUNCT.search(text) \
+            and not NUMERIC.match(text)
+
+    block, j = [], i
+    while j < len(lines):
+        ln = lines[j]
+        if not doc[ln.start:ln.end].strip():
+            j += 1
+            continue
+        if is_row(ln):
+            block.append(j)
+        elif block and is_fragment(ln):
+            k, fragments = j + 1, 1
+            while k < len(lines) and fragments <= 2 and (not doc[lines[k].start:lines[k].end].strip()
+                                                         or is_fragment(lines[k])):
+                fragments += bool(doc[lines[k].start:lines[k].end].strip())
+                k += 1
+            if k < len(lines) and fragments <= 2 and is_row(lines[k]):
+                block.append(j)
+            else:
+                break
+        else:
+            break
         j += 1
     return block, j
 
@@ -916,11 +950,21 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
         col_own.append(own.metric if own.metric is not None and not own.weak_metric else None)
     last_row_scheme = None
     prose_factor = relater.prose_money_factor()
+    place_rows = _is_place_column(t, model)
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         row_scope = relater.label_scope_cells(path)
         row_cue = relater.cue_of_cells(path)
         row_hints = [h for h in (units.hint(c.text) for c in reversed(path)) if h is not None]
+        if place_rows and path and row_scope.region is None:
+            # a row of a place column ("县(市、区)") is about the place it names, as written
+            name = _WHITESPACE.sub("", path[-1].text)
+            if name.replace(" ", "") not in TOTAL_WORDS and not any(
+                    a.field == "region" for t_ in relater.terms_in(path[-1].start, path[-1].end) for a in t_.assignments):
+                known = next((a.label for a in model.terms.get(name, ()) if a.field == "region"), None)
+                if known == "@issuer":  # "全  市"
+                    known = relater.info.region
+                row_scope.region = (known or name, path[-1].start, path[-1].end)
         if row_scope.scheme is not None or row_scope.fund is not None:
             last_row_scheme = (row_scope.scheme, row_scope.fund)
         elif row_scope.account is not None and last_row_scheme is not None and path and any(
@@ -950,6 +994,16 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
         for cell in path:
             if cell is not None and any(not q.bare for q in relater.quantities_in(cell.start, cell.end)):
                 relater.sentence(cell.start, cell.end, base)  # "市中心调剂2500万元" inside a header
+
+
+def _is_place_column(t: FoundTable, model: Model) -> bool:
+    """Whether the row labels are places: the label column's header names places (县(市、区), 地区)."""
+    words = model.meta.get("place_column_words", ())
+    for path in t.col_paths[:max(1, t.label_cols)]:
+        for cell in path:
+            if cell is not None and any(w in _WHITESPACE.sub("", cell.text) for w in words):
+                return True
+    return False
 
 
 def _with_year_cell(scope: "Scope", path: list[RawCell]) -> "Scope":
