@@ -92,6 +92,7 @@ class Model:
     places: dict[str, Place] = field(default_factory=dict)   # surface as written -> division
     scoping: dict[str, frozenset[str]] = field(default_factory=dict)   # boundary -> fields that pass it
     continuation_words: tuple[str, ...] = ()
+    unqualified: dict[str, frozenset[str]] = field(default_factory=dict)   # metric -> qualifier keys it never takes
 
     @property
     def name(self) -> str:
@@ -274,6 +275,8 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         places=places,
         scoping=_load_scoping(pat / "scoping.tsv"),
         continuation_words=tuple(_lines(pat / "continuation.txt")),
+        unqualified={r[0].strip(): frozenset(k.strip() for k in r[1].split(",") if k.strip())
+                     for r in _rows(lex / "metric_qualifiers.tsv") if len(r) > 1},
     )
 
 

@@ -656,8 +656,11 @@ class Relater:
             scheme, scheme_ev = None, None
         elif scheme is None and metric in model.meta.get("default_scheme_metrics", ()):
             scheme = model.meta.get("default_scheme")
+        includes = tuple(x for x in includes if x != scheme)  # "其中:生育待遇支出" under "(含生育保险)"
         if includes:
             quals["includes"] = list(includes)
+        for key in model.unqualified.get(metric, ()):  # an enrollment figure is not an inpatient one
+            quals.pop(key, None)
 
         period_spec = state.period
         year = None

@@ -260,8 +260,13 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
         return not any(a.field == "metric" and not a.weak for t in relater.terms_in(cell.start, cell.end)
                        for a in t.assignments)
 
+    def indent(cell: RawCell) -> int:  # leading white space before a label that opens its line
+        line_start = doc.rfind("\n", 0, cell.start) + 1
+        prefix = doc[line_start:cell.start]
+        return len(prefix) if not prefix.strip() else -1
+
     for t in tables:
-        _row_paths(t, is_group)
+        _row_paths(t, is_group, indent)
         t.ctx_metric = _context_metric(doc, lines, t, relater)
     return tables
 
@@ -349,6 +354,7 @@ def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[in
 
 
 _PIPE = re.compile(r"\|")
+_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}\s*[、.]|\d{1,2}\s*[、.](?!\d)|\(\s*[一二三四五六七八九十\d]{1,3}\s*\))")
 _PLACE_ENDS = ("区", "县", "市", "州", "旗", "盟", "镇", "乡", "院", "心", "级", "计")
 _MD_RULE = re.compile(r"^:?-{3,}:?$")
 _YEAR_CELL = re.compile(r"^(?:19|20)\d{2}(?:年)?$")
@@ -875,28 +881,39 @@ def _finish_grid(t: FoundTable, header: list[list[Optional[RawCell]]], body: lis
     _row_paths(t, lambda cell: True)
 
 
-def _row_paths(t: FoundTable, is_group: Callable[[RawCell], bool]) -> None:
-    """Every body row's label path: its own labels under the group a label-only row opened above it.
+def _row_paths(t: FoundTable, is_group: Callable[[RawCell], bool],
+               indent: Callable[[RawCell], int] = lambda c: -1) -> None:
+    """Every body row's label path: its own labels under the rows it is part of, under the group a
+    label-only row opened above it.
 
     ``is_group`` says whether a label-only row names a group ("基本医疗保险") or is an item whose values are
-    missing ("七、上级补助收入" with empty cells).
+    missing ("七、上级补助收入" with empty cells). A row opening with 其中, and the rows indented like it, are
+    parts of the row above them ("五、年末滚存结余 / 其中:统筹基金 / 个人账户"); a numbered or total row is a
+    top-level row again. ``indent`` is a label's indentation on its line (-1 when unknown).
     """
     lc = t.label_cols
     t.row_paths = []
     carry: list[Optional[RawCell]] = [None] * lc
     group: Optional[RawCell] = None
+    chain: list[tuple[int, int, RawCell, bool]] = []   # open rows: (level, indentation, label, in a 其中 list)
     for row in t.rows:
         labels = row[:lc]
         has_values = any(c is not None and c.numeric for c in row[lc:])
         label = next((c for c in row if c is not None and c.text), None)
         if not has_values and label is not None and is_group(label):
             group = label  # a label-only row names the group of the rows below it
+            chain = []
             t.row_paths.append([group])
             continue
         first = next((c for c in labels if c is not None), None)
         if first is not None and first.text.replace(" ", "") in GRAND_TOTAL_WORDS:
             group = None  # a grand total closes the group
         path: list[RawCell] = [group] if group is not None else []
+        if lc == 1 and first is not None:
+            level, in_list = _row_level(first, indent(first), chain)
+            chain = [c for c in chain if c[0] < level] + [(level, indent(first), first, in_list)]
+            t.row_paths.append(path + [c[2] for c in chain])
+            continue
         for i, c in enumerate(labels):
             if c is not None:
                 carry[i] = c
@@ -905,6 +922,26 @@ def _row_paths(t: FoundTable, is_group: Callable[[RawCell], bool]) -> None:
             if carry[i] is not None:
                 path.append(carry[i])
         t.row_paths.append(path)
+
+
+def _row_level(label: RawCell, ind: int, chain: list[tuple[int, int, RawCell, bool]]) -> tuple[int, bool]:
+    """How deep a row sits under the rows above it, and whether it belongs to a 其中 list."""
+    text = label.text.strip()
+    if _NUMBERED.match(text) or text.replace(" ", "") in TOTAL_WORDS or text.replace(" ", "").endswith("小计"):
+        return 0, False
+    if text.startswith("其中"):
+        return (chain[-1][0] + 1 if chain else 0), True
+    if ind >= 0:
+        same = [c for c in chain if c[1] == ind]
+        if same:
+            return same[-1][0], same[-1][3]
+        if chain and chain[-1][1] >= 0 and ind > chain[-1][1]:
+            last = chain[-1]
+            return (last[0], True) if last[3] else (last[0] + 1, True)
+        return 0, False
+    if chain and chain[-1][3]:  # no indentation to read: a 其中 list runs on
+        return chain[-1][0], True
+    return 0, False
 
 
 # ------------------------------------------------------------------ binding
@@ -965,7 +1002,7 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
                 if known == "@issuer":  # "全  市"
                     known = relater.info.region
                 row_scope.region = (known or name, path[-1].start, path[-1].end)
-        if row_scope.scheme is not None or row_scope.fund is not None:
+        if (row_scope.scheme is not None and not row_scope.weak_scheme) or row_scope.fund is not None:
             last_row_scheme = (row_scope.scheme, row_scope.fund)
         elif row_scope.account is not None and last_row_scheme is not None and path and any(
                 a.field == "account" for a in model.terms.get(_SUBROW_PREFIX.sub("", path[-1].text), ())):
