@@ -16,6 +16,7 @@ TITLE_SEARCH_LINES = 25
 HEADLINE_SEARCH_LINES = 6
 OPENING_LINES = 12
 SINGLE_DAYS = ("iso_date", "year_month_day", "month_day")
+_INFO_DATE = re.compile(r"(?<!\d)(?P<m>1[0-2]|0?[1-9])月(?P<d>3[01]|[12]\d|0?[1-9])日(?:电|[,，]?\s*(?:记者|笔者|从|据))")
 _STAMP = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})\s+\d{1,2}:\d{2}")
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*$")
 
@@ -34,6 +35,8 @@ class DocInfo:
     status: str = "actual"
     national: bool = False
     headline: bool = False          # the title is a news headline (found without a title word)
+    info_date: Optional[str] = None  # the date the text gives for its information (9月3日,记者…了解到), else
+                                     # the dateline's, else the publication date (spec 7.1, 截至目前)
     title_lines: list[int] = field(default_factory=list)
 
 
@@ -220,11 +223,33 @@ def document_info(doc: str, lines: list[Line], model: Model) -> DocInfo:
         info.region = model.meta.get("national_region", "全国")
 
     info.report_spec, info.report = _report_period(doc, lines, model, info)
+    info.info_date = _info_date(doc, lines, info)
     plan = [w for w in model.plan_title_words if not w.startswith("!")]
     keep_actual = [w[1:] for w in model.plan_title_words if w.startswith("!")]
     if any(w in title_text for w in plan) and not any(w in title_text for w in keep_actual):
         info.status = "planned"
     return info
+
+
+def _info_date(doc: str, lines: list[Line], info: DocInfo) -> Optional[str]:
+    """The date of the information: a month and day that a news lead or dateline attaches to it."""
+    seen = 0
+    for line in lines:
+        if line.kind not in ("text", "heading"):
+            continue
+        seen += 1
+        if seen > OPENING_LINES:
+            break
+        m = _INFO_DATE.search(doc, line.start, line.end)
+        if m:
+            year = info.published_year or (info.report.year if info.report else None)
+            if year is None:
+                break
+            month, day = int(m.group("m")), int(m.group("d"))
+            if info.published is not None and f"{year:04d}-{month:02d}-{day:02d}" > info.published:
+                year -= 1
+            return f"{year:04d}-{month:02d}-{day:02d}"
+    return info.published
 
 
 def _report_period(doc: str, lines: list[Line], model: Model,
@@ -250,7 +275,7 @@ def _report_period(doc: str, lines: list[Line], model: Model,
         if seen > OPENING_LINES:
             break
         for spec in find_periods(doc, model, line.start, line.end):
-            if spec.year is not None and not spec.comparison and spec.name not in SINGLE_DAYS:
+            if spec.year is not None and not spec.comparison and not spec.since and spec.name not in SINGLE_DAYS:
                 spec = PeriodSpec(spec.start, spec.end, spec.name, spec.year, spec.m1, spec.m2, spec.day, spec.asof)
                 return spec, resolve(spec, None, stock=False)
     return None, None

@@ -43,6 +43,7 @@ class Assignment:
     label: str
     clause_scope: bool = False
     weak: bool = False
+    population: bool = False     # a population word (职工, 城乡居民): under a programme's figure it names members
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Model:
     places: dict[str, Place] = field(default_factory=dict)   # surface as written -> division
     scoping: dict[str, frozenset[str]] = field(default_factory=dict)   # boundary -> fields that pass it
     continuation_words: tuple[str, ...] = ()
+    programme_schemes: frozenset[str] = frozenset()   # schemes whose breakdowns by population stay theirs
     unqualified: dict[str, frozenset[str]] = field(default_factory=dict)   # metric -> qualifier keys it never takes
 
     @property
@@ -176,7 +178,8 @@ def _load_terms(path: Path, taxonomy: Taxonomy, regions: dict[str, str]) -> dict
         if fld in QUALIFIER_FIELDS and label not in taxonomy.qualifiers.get(fld, ()):
             raise ValueError(f"{path}: row {n}: {label!r} is not a {fld} qualifier of the taxonomy")
         terms.setdefault(surface.lower(), []).append(
-            Assignment(fld, label, clause_scope="scope=clause" in opts, weak="weak" in opts))
+            Assignment(fld, label, clause_scope="scope=clause" in opts, weak="weak" in opts,
+                       population="population" in opts))
     for alias, name in regions.items():
         terms.setdefault(alias, []).append(Assignment("region", name))
     return {k: tuple(v) for k, v in terms.items()}
@@ -275,13 +278,14 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         places=places,
         scoping=_load_scoping(pat / "scoping.tsv"),
         continuation_words=tuple(_lines(pat / "continuation.txt")),
+        programme_schemes=frozenset(meta.get("programme_schemes", ())),
         unqualified={r[0].strip(): frozenset(k.strip() for k in r[1].split(",") if k.strip())
                      for r in _rows(lex / "metric_qualifiers.tsv") if len(r) > 1},
     )
 
 
 SCOPE_FIELDS = ("scheme", "account", "metric", "period", "region", "status", "qualifiers", "includes")
-BOUNDARIES = ("title", "headline", "heading", "intro", "continuation")
+BOUNDARIES = ("title", "headline", "heading", "intro", "continuation", "sentence")
 
 
 def _load_scoping(path: Path) -> dict[str, frozenset[str]]:

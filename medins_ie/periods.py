@@ -31,7 +31,27 @@ def _iso(year: int, month: int, day: int) -> str:
 
 
 def resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
-            report: Optional[Resolved] = None) -> Optional[Resolved]:
+            report: Optional[Resolved] = None, now: Optional[str] = None) -> Optional[Resolved]:
+    """Dates for ``spec`` (see ``_resolve``); after 自X以来 a flow runs from X to the as-of date (spec 7.1).
+
+    ``now`` is the date the text gives for its information (截至目前, 今年以来 end there).
+    """
+    if spec.relative == "now":
+        if now is None:
+            return None
+        return Resolved(now, now, "instant") if stock else Resolved(now[:4] + "-01-01", now, "interval")
+    if spec.since and spec.from_publication and now is not None and spec.year_offset == 0:
+        return Resolved(now[:4] + "-01-01", now, "interval")  # 今年以来
+    out = _resolve(spec, year, stock, report)
+    if spec.start_from is not None and out is not None and not stock:
+        start = _resolve(spec.start_from, year, False, report)
+        if start is not None and start.start <= out.end:
+            return Resolved(start.start, out.end, "interval")
+    return out
+
+
+def _resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
+             report: Optional[Resolved] = None) -> Optional[Resolved]:
     """Dates for ``spec``; ``year`` fills a missing year; ``stock`` decides what an as-of date means.
 
     An as-of date (截至…, …底/末) is an instant for a stock and the year to that date for a flow.

@@ -328,6 +328,9 @@ class Relater:
             ev = (a.label, term.start, term.end)
             f = a.field
             if f == "scheme":
+                if a.population and frame is not None and frame.parent_record is not None and \
+                        frame.base.scheme is not None and frame.base.scheme[0] in self.model.programme_schemes:
+                    continue  # "长护险参保476.3万人,其中职工121.5万人": the members of the programme
                 if frame is not None and scope.account_clause != clause:
                     scope.account = frame.base.account  # a new subject drops the last clause's account
                 if frame is not None:
@@ -418,7 +421,7 @@ class Relater:
             offset = s + (e - s - len(head))
             marker = next((m for m in self.model.inline_markers if head.startswith(m)), None)
             if marker:
-                inline = None
+                inline, before = None, None  # 一是/二是 opens a sub-section: nothing carries into it
                 qs = [q for q in self._quantities_in(s, e) if not q.bare]
                 if not qs:
                     lab = self.label_scope(offset + len(marker), e)
@@ -433,6 +436,11 @@ class Relater:
             if carried and not base.includes:
                 base = base.copy()
                 base.includes = carried
+            if before is not None and parent is None and before.state.period is not None and \
+                    before.state.period is not base.period and not before.state.period.asof and \
+                    not before.state.period.since:
+                # the period a paragraph states holds for its next sentences until another is named
+                base = base.overlay(before.state.restrict(self.model.scoping["sentence"]))
             before = self.sentence(s, e, base, parent)
             carried = before.includes
 
@@ -542,6 +550,8 @@ class Relater:
             elif kind == "p":
                 if item.comparison:  # "比2023年末净增1.12万人": a change against that date
                     frame.cue = ("yoy_change", s, e)
+                elif item.asof and state.period is not None and state.period.since and state.period.start < s:
+                    state.period = replace(item, start_from=state.period)  # 自X以来…截至Y
                 else:
                     state.period = item
             elif kind == "q":
@@ -666,9 +676,12 @@ class Relater:
         year = None
         stock = metric in model.stocks
         if period_spec is not None and period_spec.year is None:
-            year = self.info.published_year if period_spec.from_publication and self.info.published_year \
-                else self._context_year(frames)
-        period = resolve(period_spec, year, stock, self.info.report) if period_spec is not None else None
+            if period_spec.from_publication:  # 今年/去年: from the publication date, else the latest year written
+                year = self.info.published_year or self._latest_year(q.start) or self._context_year(frames)
+            else:
+                year = self._context_year(frames)
+        period = resolve(period_spec, year, stock, self.info.report, self.info.info_date) \
+            if period_spec is not None else None
         if period_spec is None and self.info.report is not None:
             period = self.info.report
         region = state.region[0] if state.region else None
@@ -747,6 +760,12 @@ class Relater:
     def _new_subject(self, frame: _Frame) -> bool:
         """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""
         return any(a.field in ("scheme", "account", "setting") for t in frame.recent for a in t.assignments)
+
+    def _latest_year(self, pos: int) -> Optional[int]:
+        """The latest year a period expression before ``pos`` writes out (a dateline without a year)."""
+        years = [p.year for p in self.periods[:bisect.bisect_left(self._p_starts, pos)]
+                 if p.year is not None and not p.comparison]
+        return max(years) if years else None
 
     def _context_year(self, frames: list[_Frame]) -> Optional[int]:
         for f in reversed(frames):
