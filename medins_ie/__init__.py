@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
-from .model import Model, load_model
+from .model import Model, ModelError, load_model
 from .pipeline import Extractor
 from .records import Cell, Document, Entity, Evidence, Finding, Meta, Period, Record, Table
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 __all__ = ["extract", "extract_file", "extract_html", "load", "Extractor", "Document", "Record", "Entity",
-           "Evidence", "Finding", "Meta", "Period", "Table", "Cell", "Model", "load_model", "__version__"]
+           "Evidence", "Finding", "Meta", "Period", "Table", "Cell", "Model", "ModelError", "load_model", "__version__"]
 
 
 @lru_cache(maxsize=1)

@@ -135,7 +135,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from . import load
     from .evaluate import evaluate
 
-    report = evaluate(args.paths, load(args.model))
+    try:
+        extractor = load(args.model)
+    except ValueError as exc:
+        print(f"medins-ie: cannot load the model: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(args.paths, extractor)
     if not report.documents:
         print("medins-ie eval: no *.gold.json fixtures found under " + ", ".join(args.paths), file=sys.stderr)
         return 2

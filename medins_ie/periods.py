@@ -40,7 +40,7 @@ def resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
     if y is None:
         return None
     y += spec.year_offset
-    if spec.name.endswith("bare_quarter"):  # "2024季度": the quarter number is lost
+    if spec.number_lost:  # "2024季度": the quarter number is lost
         if report is not None and report.year == y:
             return report
         return Resolved(_iso(y, 1, 1), _iso(y, 12, 31), "interval")

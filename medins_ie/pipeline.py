@@ -153,8 +153,7 @@ class Extractor:
                 continue
             s, e = span(t.start, t.end)
             label = a.field if a.field in ("scheme", "account", "metric", "region") else (
-                "qualifier" if a.field in ("setting", "location", "settlement", "institution", "payment_method")
-                else a.field + "_cue")
+                "qualifier" if a.field in self.model.qualifier_fields else a.field + "_cue")
             entities.append(Entity(label, original[s:e], (s, e), a.label))
         entities.sort(key=lambda x: (x.span[0], x.span[1]))
 
@@ -243,7 +242,8 @@ def _within(items: list, spans: list[tuple[int, int]]) -> list:
 
 
 def _resolve_overlaps(periods, quantities, terms):
-    """Periods beat bare numbers; quantities with a unit beat periods; terms inside either are dropped.
+    """Periods beat bare numbers; quantities with a unit beat periods, except a period that starts before the
+    quantity and holds all of it (前10个月); terms inside either are dropped.
 
     A term that contains a period wins over it: 比上年末 (holding 年末) is a comparison, and a metric word
     such as 上年结余 (holding 上年) keeps the period on the term.
@@ -274,6 +274,8 @@ def _resolve_overlaps(periods, quantities, terms):
             i -= 1
         if clash is None:
             q_keep.append(q)
+        elif p_spans[clash][0] < q.start and q.end <= p_spans[clash][1]:
+            continue  # a period written around the number ("前10个月") is a period, not a count of months
         elif not q.bare and q.unit_surface:
             q_keep.append(q)
             drop_periods.add(clash)

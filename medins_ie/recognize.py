@@ -13,6 +13,7 @@ from typing import Optional
 from .model import Assignment, Model
 
 CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
 @dataclass(slots=True)
@@ -29,6 +30,7 @@ class Quantity:
     per: str = ""
     negative: bool = False
     multiplier: float = 1.0
+    per_measure: str = ""        # the measure a per-unit suffix sets (元/人次 -> per_visit), from per_units.tsv
 
     @property
     def bare(self) -> bool:
@@ -51,6 +53,7 @@ class PeriodSpec:
     comparison: bool = False     # "比2023年末": the base of a comparison, not the period of a figure
     year_offset: int = 0         # "上年结余": the year before the one the context supplies
     from_publication: bool = False  # 去年/今年 count from the publication date, not from the report
+    number_lost: bool = False    # "2024季度": a quarter without its number (group ``qx``)
 
 
 @dataclass(slots=True)
@@ -88,6 +91,11 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.m1, spec.m2 = 3 * CN_Q[q] - 2, 3 * CN_Q[q]
         elif qn:
             spec.m1, spec.m2 = 1, 3 * CN_Q[qn]
+        elif gd.get("mn"):  # "前10个月": the first N months of the year
+            n = _small_number(gd["mn"])
+            if n is None or not 1 <= n <= 12:
+                continue
+            spec.m1, spec.m2 = 1, n
         elif h:
             spec.m1, spec.m2 = (1, 6) if h == "上" else (7, 12)
         elif gd.get("mlist"):
@@ -101,6 +109,8 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.asof = True
         elif gd.get("prev"):
             spec.year_offset = -1
+        elif gd.get("qx"):
+            spec.number_lost = True
         elif gd.get("lastyear") or gd.get("thisyear"):
             spec.year_offset = -1 if gd.get("lastyear") else 0
             spec.from_publication = True
@@ -112,6 +122,20 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.comparison = True
         out.append(spec)
     return out
+
+
+def _small_number(s: str) -> Optional[int]:
+    """An integer written in digits or as a Chinese numeral up to 99 (十, 十一, 二十), else None."""
+    if s.isdigit():
+        return int(s)
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        t = CN_DIGITS.get(tens, 0) if tens else 1
+        o = CN_DIGITS.get(ones, 0) if ones else 0
+        if (tens and not t) or (ones and not o):
+            return None
+        return 10 * t + o
+    return CN_DIGITS.get(s)
 
 
 def _digits(s: str) -> list[str]:
@@ -131,7 +155,7 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
     """Arabic-digit and Chinese-numeral quantities in ``text[pos:endpos]`` (bare numbers included)."""
     endpos = len(text) if endpos is None else endpos
     out: list[Quantity] = []
-    multipliers, units, count_nouns = model.multipliers, model.units, model.count_nouns
+    multipliers, units, count_nouns, per_units = model.multipliers, model.units, model.count_nouns, model.per_units
     for m in model.quantity_re.finditer(text, pos, endpos):
         neg, num, yi, num2, _, mult, _, unit_surface, per = m.groups()  # one call, not nine
         try:
@@ -165,8 +189,11 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
             value = -value
         if not math.isfinite(value):
             continue
+        per_measure = ""
+        if per:  # "元/人/年": the first suffix that makes a rate decides
+            per_measure = next((x for x in (per_units.get(p, "") for p in per[1:].split("/")) if x != "level"), "")
         out.append(Quantity(m.start(), end, round(value, 6), utype, unit, unit_surface, has_mult,
-                            per[1:] if per else "", bool(neg), scale))
+                            per[1:] if per else "", bool(neg), scale, per_measure))
     for m in model.cn_quantity_re.finditer(text, pos, endpos):
         q = _cn_quantity(m, model)
         if q is not None:
