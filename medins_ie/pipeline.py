@@ -12,10 +12,12 @@ import multiprocessing.context
 import os
 import pickle
 import sys
+import types
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from .meta import DocInfo, document_info
 from .model import Model, load_model
@@ -203,8 +205,8 @@ class Extractor:
                         more = False
                         break
                     k, batch = nxt
-                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, batch), None,
-                                   batch])
+                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, _shippable(batch)),
+                                   None, batch])
                 if not window:
                     return
                 head = window[0]
@@ -222,6 +224,9 @@ class Extractor:
                 yield from head[1]
 
     def _safe_extract(self, text: object) -> Document:
+        if isinstance(text, _NotText):
+            return Document(meta=Meta(warnings=[
+                f"TypeError: medins_ie.extract() takes the document text as str, not {text.type_name}"]))
         try:
             return self.extract(text)  # type: ignore[arg-type]
         except Exception as exc:  # a bad page must never stop a batch; the warning says what happened
@@ -299,18 +304,50 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 
     A worker forked from the caller shares the caller's (often large) heap page by page, and both then pay
     copy-on-write faults that cost more than the parallel work gains. A forkserver that has only medins_ie
-    loaded avoids that. It needs the main module to be importable again (as spawn does), so a program read
-    from stdin falls back to plain fork; platforms without fork use spawn.
+    loaded avoids that. The workers never need the caller's main module (they run medins_ie code on
+    strings), so it is not re-imported in them: a script that calls ``pipe(n_process=2)`` works without an
+    ``if __name__ == "__main__":`` guard, as it does with fork. Platforms without fork use spawn, which
+    needs the guard.
     """
     methods = multiprocessing.get_all_start_methods()
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    if "forkserver" in methods and (main_file is None or os.path.isfile(main_file)):
-        ctx = multiprocessing.get_context("forkserver")
+    if "forkserver" in methods:
+        ctx = _WorkerContext()
         ctx.set_forkserver_preload(["medins_ie.pipeline"])
         return ctx
     if "fork" in methods:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a worker is launched, ``__main__`` is a blank module, so the worker does not run the caller's script.
+
+    (multiprocessing sends the main module's path to a new process, which imports it again; for a script
+    without a ``__main__`` guard that would start the whole program over in every worker.)
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+class _WorkerProcess(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        from multiprocessing.popen_forkserver import Popen
+
+        with _main_module_hidden():
+            return Popen(process_obj)
+
+
+class _WorkerContext(multiprocessing.context.ForkServerContext):
+    """The forkserver start method, launching workers without the caller's main module."""
+
+    Process = _WorkerProcess  # type: ignore[assignment]
 
 
 def _init_worker(model_path: str) -> None:
@@ -322,6 +359,19 @@ def _worker_batch(texts: list) -> bytes:
     """Extract a batch in a worker; one pickle of the whole batch is far cheaper to ship than many."""
     assert _WORKER is not None
     return pickle.dumps([pack(_WORKER._safe_extract(t)) for t in texts], protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _NotText:
+    """Stands in, in a worker, for an input that is not a ``str`` (it may not even pickle)."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+
+def _shippable(batch: list) -> list:
+    """The batch as plain ``str`` (a str subclass from the caller's script need not exist in a worker)."""
+    return [t if type(t) is str else str.__str__(t) if isinstance(t, str) else _NotText(type(t).__name__)
+            for t in batch]
 
 
 def _unpack(payload: bytes, texts: list) -> list[Document]:
