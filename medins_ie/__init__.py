@@ -64,4 +64,5 @@ def extract_file(path: Union[str, Path], errors: str = "strict", encoding: Optio
     ex = extractor or _default()
     doc = extract_html(decoded.text, ex) if looks_like_html(decoded.text) else ex.extract(decoded.text)
     doc.meta.warnings = [f"read as {decoded.encoding}"] + list(decoded.warnings) + doc.meta.warnings
+    doc.text = decoded.text
     return doc

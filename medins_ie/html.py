@@ -378,6 +378,7 @@ class _SpanMapper:
         for table in doc.tables:
             self._map_table(table)
         self._map_meta(doc.meta)
+        doc.text = self.html
 
     def _map_period(self, period: Optional["Period"]) -> None:
         if period is not None and period.span is not None:

@@ -57,14 +57,16 @@ class Extractor:
         if len(text) > MAX_CHARS:
             raise ValueError(f"document of {len(text)} characters is longer than the limit of {MAX_CHARS}")
         if not text.strip():
-            return Document()
+            return Document(text=text)
         # the stages allocate many small acyclic objects; pausing the cyclic collector saves about a third
         # of the run time, and it is switched back on (if it was on) before returning
         collecting = gc.isenabled()
         gc.disable()
         try:
             norm = normalize(text, self.model.char_table)
-            return self._extract_normalized(text, norm)
+            doc = self._extract_normalized(text, norm)
+            doc.text = text
+            return doc
         finally:
             if collecting:
                 gc.enable()
@@ -170,9 +172,14 @@ class Extractor:
             meta.report_period = Period(original[pspan[0]:pspan[1]] if pspan else None, pspan,
                                         info.report.start, info.report.end, info.report.kind)
         public_tables = []
+        by_id = {r.id: r for r in records} if found_tables else {}
         for n, t in enumerate(found_tables, 1):
             pt = _tables.to_public(t, ids, span, original)
             pt.id = f"t{n}"
+            for cell in pt.cells:  # the figure of each cell, as its record reads it
+                rec = by_id.get(cell.record) if cell.record else None
+                if rec is not None:
+                    cell.value, cell.unit = rec.value, rec.unit
             public_tables.append(pt)
         document = Document(records=records, entities=entities, meta=meta, tables=public_tables)
         document.findings = _validate.check(document, bound, ids, found_tables, norm.text)
@@ -230,7 +237,8 @@ class Extractor:
         try:
             return self.extract(text)  # type: ignore[arg-type]
         except Exception as exc:  # a bad page must never stop a batch; the warning says what happened
-            return Document(meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
+            return Document(text=text if isinstance(text, str) else None,
+                            meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
 
 
 def _within(items: list, spans: list[tuple[int, int]]) -> list:
