@@ -17,13 +17,13 @@ import html as _html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Extractor
     from .records import Document, Meta, Period, Table
 
-__all__ = ["html_to_text", "extract_html", "looks_like_html"]
+__all__ = ["html_to_text", "extract_html", "prepare_html", "looks_like_html"]
 
 Span = tuple[int, int]
 
@@ -60,15 +60,27 @@ def html_to_text(html: str) -> tuple[str, list[int]]:
 
 def extract_html(html: str, extractor: Optional["Extractor"] = None) -> "Document":
     """Extract the figures of an HTML page; every span and text in the result refers to ``html`` itself."""
-    html = _check_html(html, "extract_html")
+    text, finish = prepare_html(html)
     if extractor is None:
         from . import load
 
         extractor = load()
+    return finish(extractor.extract(text))
+
+
+def prepare_html(html: str) -> tuple[str, Callable[["Document"], "Document"]]:
+    """The plain text to extract from for ``html``, and the function that maps the resulting Document onto ``html``.
+
+    ``extract_html`` in two steps, for callers that extract many pages at once (``Extractor.pipe``).
+    """
+    html = _check_html(html, "prepare_html")
     rendered = _render(html)
-    doc = extractor.extract(rendered.text)
-    _SpanMapper(html, rendered).map_document(doc)
-    return doc
+
+    def finish(doc: "Document") -> "Document":
+        _SpanMapper(html, rendered).map_document(doc)
+        return doc
+
+    return rendered.text, finish
 
 
 def looks_like_html(text: str) -> bool:

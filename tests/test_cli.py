@@ -24,7 +24,8 @@ def run(args, capsys, stdin: bytes | None = None, monkeypatch=None):
 def test_extract_json_has_records_with_spans(capsys):
     code, out, _ = run(["extract", str(SEEDS[4]), "--format", "json"], capsys)
     assert code == 0
-    doc = json.loads(out)
+    [doc] = json.loads(out)
+    assert doc["document"] == str(SEEDS[4])
     text = SEEDS[4].read_text(encoding="utf-8")
     assert doc["records"] and all(text[r["span"][0]:r["span"][1]] == r["text"] for r in doc["records"])
 
@@ -43,7 +44,7 @@ def test_extract_csv_and_jsonl_and_table(capsys):
 def test_stdin(capsys, monkeypatch):
     code, out, _ = run(["extract", "-", "--format", "json"], capsys, stdin="2024年,全县基金支出1.5亿元。".encode(),
                        monkeypatch=monkeypatch)
-    assert code == 0 and json.loads(out)["records"][0]["value"] == 150000000.0
+    assert code == 0 and json.loads(out)[0]["records"][0]["value"] == 150000000.0
 
 
 def test_bad_file_is_reported_and_the_rest_goes_on(tmp_path, capsys):
@@ -60,7 +61,7 @@ def test_gb18030_input(tmp_path, capsys):
     p = tmp_path / "gb.txt"
     p.write_bytes("2024年,全县城乡居民医保基金收入3.61亿元。".encode("gb18030"))
     code, out, _ = run(["extract", str(p), "--format", "json"], capsys)
-    doc = json.loads(out)
+    [doc] = json.loads(out)
     assert code == 0 and doc["records"][0]["value"] == 361000000.0
     assert any("gb" in w.lower() for w in doc["meta"]["warnings"])
 
