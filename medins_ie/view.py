@@ -15,9 +15,10 @@ from .records import Document, Period, Record
 
 __all__ = ["table_view", "compact_period", "compact_qualifiers", "display_width"]
 
-# column: minimum width when the table has to shrink (0: never shrunk)
-COLUMNS = {"id": 0, "text": 6, "value": 0, "unit": 4, "scheme": 6, "account": 4, "metric": 6, "measure": 5,
-           "status": 4, "period": 7, "region": 4, "qualifiers": 6}
+# column: minimum width when the table has to shrink (0: never shrunk); never less than the column's name
+COLUMNS = {"id": 0, "text": 6, "value": 0, "unit": 4, "scheme": 6, "account": 7, "metric": 6, "measure": 7,
+           "status": 6, "period": 7, "region": 6, "qualifiers": 10}
+DROP_FIRST = ("unit", "value")   # hidden, in this order, before any column is cut
 CONSTANT_OK = ("unit", "scheme", "account", "measure", "status", "period", "region", "qualifiers")
 GAP = "  "
 ELLIPSIS = "…"
@@ -97,6 +98,14 @@ def table_view(name: str, doc: Document, width: int = 120) -> str:
         columns = [c for c in columns if c not in constant]
     if rows:
         widths = {c: max(display_width(c), *(display_width(row[c]) for row in rows)) for c in columns}
+        hidden = []
+        for c in DROP_FIRST:  # the text already shows the number and its unit
+            if c in widths and sum(widths.values()) + len(GAP) * (len(widths) - 1) > width:
+                del widths[c]
+                hidden.append(c)
+        if hidden:
+            columns = [c for c in columns if c not in hidden]
+            lines.append(f"   (hidden to fit {width} columns: {', '.join(hidden)}; set COLUMNS wider to see them)")
         _shrink(widths, width - len(GAP) * (len(columns) - 1))
         lines.append(GAP.join(_fit(c, widths[c]) for c in columns).rstrip())
         for row in rows:
