@@ -27,6 +27,8 @@ from typing import IO, Any, Callable, ClassVar, Iterable, Iterator, Optional, Se
 
 from .records import Document
 
+__all__ = ["main", "build_parser", "Writer", "WRITERS", "register_writer", "SUBCOMMANDS", "Reporter"]
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROG = "medins-ie"
 
@@ -286,6 +288,7 @@ def _load_extractor(model: Optional[str], rep: Reporter) -> Any:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    """``medins-ie extract``: every input's records in the chosen format."""
     names = list(args.files) or ["-"]
     if names == ["-"] and not args.files and _isatty(sys.stdin):
         args.parser.print_usage(sys.stderr)
@@ -332,6 +335,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    """``medins-ie sample``: ``extract`` on the bundled sample report."""
     args.files = [str(Path(__file__).resolve().parent / "samples" / "huining_2024q1.txt")]
     return cmd_extract(args)
 
@@ -366,6 +370,7 @@ def _positive_int(value: str) -> int:
 
 
 def add_extract_parser(sub: Any) -> None:
+    """Declare ``extract`` and its options."""
     p = sub.add_parser("extract", help="extract records from files (or - for stdin)",
                        description="Extract every figure of each input as records. Inputs are text or HTML files "
                                    "in UTF-8, GB18030/GBK or Big5 (detected); - reads standard input.")
@@ -375,6 +380,7 @@ def add_extract_parser(sub: Any) -> None:
 
 
 def add_sample_parser(sub: Any) -> None:
+    """Declare ``sample``."""
     p = sub.add_parser("sample", help="extract the bundled sample report")
     _add_extract_options(p)
     p.set_defaults(func=cmd_sample, parser=p)
@@ -383,6 +389,7 @@ def add_sample_parser(sub: Any) -> None:
 # ---------------------------------------------------------------- eval and fixtures
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """``medins-ie eval``: score against gold files; thresholds set the exit code."""
     from .evaluate import GoldError, evaluate
 
     rep = Reporter(None)
@@ -423,6 +430,7 @@ def _fraction(value: str) -> float:
 
 
 def add_eval_parser(sub: Any) -> None:
+    """Declare ``eval`` and its options."""
     p = sub.add_parser("eval", help="score the extractor against annotated fixtures",
                        description="Score the extractor against gold files (NAME.gold.json beside NAME.txt). "
                                    "Gold files are validated first; a malformed one is refused with its problems.")
@@ -438,6 +446,7 @@ def add_eval_parser(sub: Any) -> None:
 
 
 def cmd_fixtures(args: argparse.Namespace) -> int:
+    """``medins-ie fixtures check``: validate gold files."""
     from .fixtures import check_fixtures
 
     reports = check_fixtures(args.paths)
@@ -454,6 +463,7 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
 
 
 def add_fixtures_parser(sub: Any) -> None:
+    """Declare ``fixtures check``."""
     p = sub.add_parser("fixtures", help="fixture tools")
     fsub = p.add_subparsers(dest="fixtures_command", required=True)
     c = fsub.add_parser("check", help="validate gold files (spans, labels, values, dates)")
@@ -468,6 +478,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [add_extract_parser, add_sample_parse
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand of ``SUBCOMMANDS``."""
     from . import __version__
 
     parser = argparse.ArgumentParser(prog=PROG, description="Figures from Chinese medical-insurance fund "

@@ -60,6 +60,7 @@ def field_value(rec: dict, name: str) -> Any:
 
 
 def values_equal(a: Any, b: Any) -> bool:
+    """Whether two values are numbers equal within the scoring tolerance (``REL_TOL``)."""
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         return False
     return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=1e-9)

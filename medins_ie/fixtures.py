@@ -1,4 +1,4 @@
-"""Validation of annotated fixtures (``NAME.txt`` + ``NAME.gold.json``) against the spec."""
+"""Validation of annotated fixtures (``NAME.txt`` + ``NAME.gold.json``) against the contract (``docs/contract.md``, section 5)."""
 
 from __future__ import annotations
 

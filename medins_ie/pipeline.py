@@ -190,7 +190,9 @@ class Extractor:
         """Extract many documents, in input order.
 
         A document that cannot be processed yields an empty ``Document`` whose ``meta.warnings`` says
-        why, so one bad page never stops a batch. ``n_process > 1`` uses worker processes.
+        why, so one bad page never stops a batch. ``n_process > 1`` uses worker processes (``0``: one per
+        CPU); a plain script needs no ``if __name__ == "__main__":`` guard for them where the platform
+        has fork (Linux, macOS).
         """
         n_process = (os.cpu_count() or 1) if n_process < 1 else n_process
         if n_process == 1:

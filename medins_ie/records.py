@@ -1,8 +1,8 @@
 """The output contract: ``Document``, ``Record`` and their parts, as JSON-serialisable dataclasses.
 
-Field names and labels follow the output contract (the project spec's ``RECORDS.md``; this
-project's copy of its labels is ``docs/taxonomy.md``); every span is ``[start, end)`` into the
-original input string and ``text == input[start:end]``.
+Field names and labels follow the output contract (``docs/contract.md``; its labels as this project
+uses them are in ``docs/taxonomy.md``); every span is ``[start, end)`` into the original input string
+and ``text == input[start:end]``.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class Entity(DataClassJsonMixin):
 
 @dataclass(slots=True)
 class Finding(DataClassJsonMixin):
-    """A consistency check that does not add up (section 6 of the spec)."""
+    """A consistency check that does not add up (``docs/contract.md``, section 6)."""
 
     kind: str
     severity: str
