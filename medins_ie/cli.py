@@ -308,7 +308,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         out = sys.stdout.buffer if writer_cls.binary else sys.stdout
     writer = writer_cls(out, args)
     try:
-        for src, doc in _extract_sources(_read_sources(names, args, rep, tally), extractor, args.jobs):
+        jobs = args.jobs if len(names) > 1 else 1  # one input: no worker pool to start
+        for src, doc in _extract_sources(_read_sources(names, args, rep, tally), extractor, jobs):
             reason = _failure(doc)
             rep.step()
             if reason is not None:  # one bad file never stops the others
