@@ -36,8 +36,6 @@ _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":
 _DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
 _DIRECTION_AFTER = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|多|少)")
 _LIST_GAP = re.compile(r"^[、,和及与 ]*$")
-_PER = {"月": "per_month", "人": "per_capita", "次": "per_visit", "床日": "per_visit", "日": "per_visit",
-        "天": "per_visit"}
 _INCLUDES = ("含", "包含", "包括")
 _ENUM_SEPARATORS = ("、", "和", "及", "与", ",")
 _COMPARE_WORDS = {"高": 1, "多": 1, "增": 1, "低": -1, "少": -1, "减": -1}
@@ -620,8 +618,8 @@ class Relater:
                 measure, keep_cue = "level", True
             elif measure in ("per_month", "per_capita", "per_visit") and qtype == "count" and unit == "month":
                 measure = "level"  # "按月均支出计算可支付4.1个月" is a number of months, not a rate
-        if q.per in _PER:
-            measure = _PER[q.per]
+        if q.per_measure:  # "元/人次": the suffix says the measure (lexicons/per_units.tsv)
+            measure = q.per_measure
         if cue is None:
             d = _DIRECTION_BEFORE.search(self.doc, max(0, q.start - 4), q.start)
             if d is not None:  # "增长2.4%", "下降0.9个百分点": a change against last year
