@@ -601,7 +601,9 @@ class Relater:
                 qtype, unit = "count", default
         kind = f"{qtype}:{unit}"
         allowed = model.metric_units.get(metric or "", ())
-        if metric is None or not (qtype in allowed or kind in allowed):
+        if metric is not None and not (qtype in allowed or kind in allowed) and (metric, kind) in model.metric_by_unit:
+            metric = model.metric_by_unit[(metric, kind)]  # 享受待遇 counted in 万人: persons, not visits
+        elif metric is None or not (qtype in allowed or kind in allowed):
             # the nearest metric word of this clause group that suits the unit, else the unit's default
             metric_ev = next((m for m in reversed(state.metrics) if m[2] <= q.start and (
                 qtype in model.metric_units.get(m[0], ()) or kind in model.metric_units.get(m[0], ()))), None)
