@@ -53,6 +53,8 @@ PERIOD_GROUPS = {
     "rmonth": "the report's last month (本月, 当月)", "pend": "the end of the period in force (期末, 季末)",
     "now": "the date the text gives for its information (截至目前, 目前)",
     "wyear": "the whole year in force (全年)",
+    "y2": "the last year of a range (2019至2021年, 2023年1月至2024年6月; with m1/m2)",
+    "d2": "the last day of a date range (needs y2 and m2)",
 }
 PERIOD_KEYS = ("name", "pattern")
 NOISE_KINDS = ("chrome_block", "spam", "chrome", "footer", "meta")
