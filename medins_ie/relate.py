@@ -667,7 +667,10 @@ class Relater:
         else:
             scheme = scheme_ev[0] if scheme_ev else None
             account = account_ev[0] if account_ev else None
-        if metric == "institutions" or (metric == "other" and not state.explicit_scheme and qtype != "amount"):
+        unfunded = metric_ev is not None and metric_ev[1] >= 0 and \
+            self.doc[metric_ev[1]:metric_ev[2]] in model.meta.get("unfunded_metric_words", ())
+        if metric == "institutions" or (metric == "other" and not state.explicit_scheme and (qtype != "amount" or unfunded)):
+            # penalties (违约金, 罚款) belong to no fund unless the sentence names one (contract 7.1)
             scheme, scheme_ev = None, None
         elif scheme is None and metric in model.meta.get("default_scheme_metrics", ()):
             scheme = model.meta.get("default_scheme")
