@@ -375,7 +375,9 @@ class Relater:
             elif f in ("measure", "direction"):
                 if frame is not None:
                     if f == "measure":
-                        frame.cue = ev
+                        # "较上年同期多支出X": the comparison base names the measure; 多支出 only its direction
+                        if not (a.label == "difference" and frame.cue is not None and frame.cue[0] == "yoy_change"):
+                            frame.cue = ev
                     else:
                         frame.sign = -1 if a.label == "-" else 1
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it

@@ -700,6 +700,11 @@ def _one_pipe_table(part: list[tuple[Optional[RawCell], bool, int]]) -> FoundTab
             prev = b + 1
         body_from = prev
     cells = [c for c, brk, _ in rest[body_from:] if not brk]
+    # lone "|" lines and a unit note before the header are spacers, not empty cells
+    while cells and (cells[0] is None or (_unit_note(cells[0].text) and len(cells[0].text) <= 16)):
+        if cells[0] is not None:
+            t.unit_note = t.unit_note or _unit_note(cells[0].text)
+        cells.pop(0)
     levels = [seg for seg in header_segments if not (len(seg) == 1 and _unit_note(seg[0].text))]
     for seg in header_segments:
         for c in seg:
