@@ -35,10 +35,11 @@ class Quantity:
     negative: bool = False
     multiplier: float = 1.0
     per_measure: str = ""        # the measure a per-unit suffix sets (元/人次 -> per_visit), from per_units.tsv
+    shared_unit: bool = False    # a bare number that takes the unit of the list it belongs to
 
     @property
     def bare(self) -> bool:
-        return not self.unit_surface and not self.has_multiplier
+        return not self.unit_surface and not self.has_multiplier and not self.shared_unit
 
 
 @dataclass(slots=True)
@@ -220,7 +221,26 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
         if q is not None:
             out.append(q)
     out.sort(key=lambda q: q.start)
+    _share_list_units(text, out)
     return out
+
+
+_LIST_SEP = re.compile(r"\s*(?:、|和|及|与|,)\s*")
+
+
+def _share_list_units(text: str, quantities: list[Quantity]) -> None:
+    """Bare numbers in a list take the unit written after its last item ("分别提高4.1和2.7个百分点")."""
+    for i in range(len(quantities) - 2, -1, -1):
+        q, nxt = quantities[i], quantities[i + 1]
+        if not q.bare or nxt.type is None:
+            continue
+        if not _LIST_SEP.fullmatch(text, q.end, nxt.start):
+            continue
+        if q.start > 0 and (text[q.start - 1].isdigit() or text[q.start - 1] in "年月第."):
+            continue
+        quantities[i] = Quantity(q.start, q.end, round(q.value * nxt.multiplier, 6) if nxt.type != "ratio" else q.value,
+                                 nxt.type, nxt.unit, "", nxt.has_multiplier, nxt.per, q.negative, nxt.multiplier,
+                                 per_measure=nxt.per_measure, shared_unit=True)
 
 
 def _starts_with_any(text: str, pos: int, words: dict[str, str]) -> Optional[str]:
