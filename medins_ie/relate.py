@@ -33,6 +33,7 @@ TITLE_CLAUSE = -3     # marks qualifiers that come from the document title
 _TOPIC = 1 << 30      # an account_clause that never lapses within its sentence
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
+_CLAUSE_BREAK = re.compile(r"[,;。\n|]")
 _DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
 _DIRECTION_AFTER = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|多|少)")
 _LIST_GAP = re.compile(r"^[、,和及与 ]*$")
@@ -351,14 +352,15 @@ class Relater:
                     scope.explicit_scheme = True
             elif f in ("account", "metric"):
                 inherited = frame is not None and getattr(scope, f) is getattr(frame.base, f)
-                if not a.weak or getattr(scope, f) is None or (f == "metric" and inherited):
+                applied = not a.weak or getattr(scope, f) is None or (f == "metric" and inherited)
+                if applied:
                     setattr(scope, f, ev)
                     if f == "account":
                         scope.account_clause = clause
                     else:
                         scope.weak_metric = a.weak
-                if f == "metric":
-                    scope.metrics = scope.metrics[-(METRIC_HISTORY - 1):] + (ev,)
+                if f == "metric":  # every metric word is remembered, a weak one as weak (the 4th item)
+                    scope.metrics = scope.metrics[-(METRIC_HISTORY - 1):] + (ev + (a.weak,),)
             elif f == "ignore":
                 continue
             elif f == "includes":
@@ -607,7 +609,11 @@ class Relater:
             metric = model.metric_by_unit[(metric, kind)]  # 享受待遇 counted in 万人: persons, not visits
         elif metric is None or not (qtype in allowed or kind in allowed):
             # the nearest metric word of this clause group that suits the unit, else the unit's default
-            metric_ev = next((m for m in reversed(state.metrics) if m[2] <= q.start and (
+            # this clause's own metric words first (even weak ones), then strong words, then weak ones
+            recent = list(reversed(state.metrics))
+            own = [m for m in recent if 0 <= m[2] <= q.start and not _CLAUSE_BREAK.search(self.doc, m[2], q.start)]
+            history = own + [m for m in recent if not m[3]] + [m for m in recent if m[3]]
+            metric_ev = next((m[:3] for m in history if m[2] <= q.start and (
                 qtype in model.metric_units.get(m[0], ()) or kind in model.metric_units.get(m[0], ()))), None)
             metric = metric_ev[0] if metric_ev else (
                 model.unit_defaults.get(kind) or model.unit_defaults.get(qtype) or "other")

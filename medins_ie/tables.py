@@ -1235,6 +1235,7 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
         if place_rows and path and row_scope.region is None:
             # a row of a place column ("县(市、区)") is about the place it names, as written
             name = _WHITESPACE.sub("", path[-1].text)
+            name = name[:-2] if name.endswith("本级") and len(name) > 3 else name  # 安顺市本级: the city itself
             if name.replace(" ", "") not in TOTAL_WORDS and not any(
                     a.field == "region" for t_ in relater.terms_in(path[-1].start, path[-1].end) for a in t_.assignments):
                 known = next((a.label for a in model.terms.get(name, ()) if a.field == "region"), None)
