@@ -603,6 +603,9 @@ class Relater:
                 if default is None:
                     return None
                 qtype, unit = "count", default
+        if unit == "other" and q.unit_surface in model.meta.get("classifiers", ()):
+            # "机构2875个": a classifier counts what the metric in force counts
+            unit = "institution" if natural_count(model, metric) == "institution" else unit
         kind = f"{qtype}:{unit}"
         allowed = model.metric_units.get(metric or "", ())
         if metric is not None and not (qtype in allowed or kind in allowed) and (metric, kind) in model.metric_by_unit:
