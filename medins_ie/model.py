@@ -554,8 +554,9 @@ def _load_headings(path: Path, fold: _Folder) -> tuple[tuple[int, "regex.Pattern
 def _load_stocks(path: Path, taxonomy: Taxonomy) -> frozenset[str]:
     out = set()
     for n, word in _word_lines(path):
-        if word not in taxonomy.labels["metric"]:
-            raise ModelError(path, n, f"{word!r} is not a metric label", "stocks.txt lists metric labels, one a line")
+        if word not in taxonomy.labels["metric"] and not (":" in word and _kind_ok(word, taxonomy)):
+            raise ModelError(path, n, f"{word!r} is not a metric label or a quantity kind",
+                             "stocks.txt lists metric labels or kinds (count:bed), one a line")
         out.add(word)
     return frozenset(out)
 

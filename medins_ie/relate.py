@@ -693,7 +693,7 @@ class Relater:
 
         period_spec = state.period
         year = None
-        stock = metric in model.stocks
+        stock = metric in model.stocks or f"{qtype}:{unit}" in model.stocks
         if period_spec is not None and period_spec.year is None:
             if period_spec.from_publication:  # 今年/去年: from the publication date, else the latest year written
                 year = self.info.published_year or self._latest_year(q.start) or self._context_year(frames)
