@@ -283,7 +283,7 @@ def _report_period(doc: str, lines: list[Line], model: Model,
 
 def _similar(a: str, b: str) -> bool:
     a, b = a.strip(), b.strip()
-    if not a or not b or len(a) > TITLE_MAX_LEN:
-        return False
+    if not a or not b or len(a) > TITLE_MAX_LEN or sum(1 for ch in a if "\u4e00" <= ch <= "\u9fff") < 6:
+        return False  # a repeated title is a title: "12406" sharing digits with it is not
     common = len(set(a) & set(b))
     return common >= 0.8 * min(len(set(a)), len(set(b)))

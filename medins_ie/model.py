@@ -152,6 +152,7 @@ class Model:
     unqualified: dict[str, frozenset[str]] = field(default_factory=dict)   # metric -> qualifier keys it never takes
     per_units: dict[str, str] = field(default_factory=dict)      # "人次" (after "/") -> per_visit
     metric_by_unit: dict[tuple[str, str], str] = field(default_factory=dict)   # (metric, kind) -> its sibling
+    words: dict[str, dict[str, int]] = field(default_factory=dict)   # kind -> word -> value (patterns/words.tsv)
     qualifier_fields: tuple[str, ...] = ()                       # the taxonomy's qualifier keys bound from terms
 
     @property
@@ -690,6 +691,7 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         scoping=_load_scoping(pat / "scoping.tsv"),
         continuation_words=tuple(fold.surface(w) for _, w in _word_lines(pat / "continuation.txt")),
         programme_schemes=_scheme_set(meta, "programme_schemes", taxonomy, root / "meta.json"),
+        words=_load_words(pat / "words.tsv", fold),
         metric_by_unit=_load_metric_by_unit(lex / "metric_by_unit.tsv", taxonomy),
         unqualified=_load_metric_qualifiers(lex / "metric_qualifiers.tsv", taxonomy, qualifier_fields),
     )
@@ -766,4 +768,22 @@ def _load_metric_by_unit(path: Path, taxonomy: Taxonomy) -> dict[tuple[str, str]
         if not _kind_ok(row[1], taxonomy):
             raise ModelError(path, n, f"{row[1]!r} is not a quantity kind", "write type:unit, e.g. count:person")
         out[(row[0], row[1])] = row[2]
+    return out
+
+
+WORD_KINDS = ("corner", "total", "grand_total", "caption", "includes", "enum", "change", "after_change", "compare")
+
+
+def _load_words(path: Path, fold: _Folder) -> dict[str, dict[str, int]]:
+    """Function words by kind (word -> its value, 0 when the kind has none)."""
+    out: dict[str, dict[str, int]] = {k: {} for k in WORD_KINDS}
+    for n, row in _rows(path, ("kind", "word", "value"), 2):
+        if row[0] not in WORD_KINDS:
+            raise ModelError(path, n, f"unknown kind {row[0]!r}", "the kind is one of " + ", ".join(WORD_KINDS))
+        value = 0
+        if len(row) > 2 and row[2]:
+            if row[2] not in ("1", "-1"):
+                raise ModelError(path, n, f"value {row[2]!r} is not a sign", "write 1 or -1")
+            value = int(row[2])
+        out[row[0]][fold.surface(row[1])] = value
     return out

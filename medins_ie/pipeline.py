@@ -170,7 +170,7 @@ class Extractor:
                     cell.value, cell.unit = rec.value, rec.unit
             public_tables.append(pt)
         document = Document(records=records, entities=entities, meta=meta, tables=public_tables)
-        document.findings = _validate.check(document, bound, ids, found_tables, norm.text)
+        document.findings = _validate.check(document, bound, ids, found_tables, norm.text, self.model.words["total"])
         return document
 
     # ---------------------------------------------------------------- many documents

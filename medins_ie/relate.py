@@ -34,12 +34,7 @@ _TOPIC = 1 << 30      # an account_clause that never lapses within its sentence
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
 _CLAUSE_BREAK = re.compile(r"[,;。\n|]")
-_DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
-_DIRECTION_AFTER = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|多|少)")
 _LIST_GAP = re.compile(r"^[、,和及与 ]*$")
-_INCLUDES = ("含", "包含", "包括")
-_ENUM_SEPARATORS = ("、", "和", "及", "与", ",")
-_COMPARE_WORDS = {"高": 1, "多": 1, "增": 1, "低": -1, "少": -1, "减": -1}
 _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_balance", "medical_cost",
                     "fund_payment", "prepayment"})
 
@@ -212,6 +207,16 @@ class Relater:
         self._q_starts = [q.start for q in quantities]
         self._p_starts = [p.start for p in periods]
         self.bound: list[Bound] = []
+        words = model.words
+        self._includes = tuple(words["includes"])
+        self._enum = tuple(words["enum"])
+        self._compare = words["compare"]
+        self._change = words["change"]
+        self._change_before = re.compile("(" + "|".join(map(re.escape, sorted(words["change"], key=len, reverse=True)))
+                                         + ")了?$") if words["change"] else re.compile(r"(?!)")
+        self._change_after = re.compile("(" + "|".join(map(re.escape, sorted(words["after_change"], key=len,
+                                                                             reverse=True))) + ")") \
+            if words["after_change"] else re.compile(r"(?!)")
         self._label_cache: dict[tuple[int, int, bool], Scope] = {}
         self._money_factor: Optional[float] = None
         self._events_cache: Optional[tuple[list[int], list[tuple[int, int, str, Any]]]] = None
@@ -293,7 +298,7 @@ class Relater:
             if kind == "punct":
                 book = max(0, book + (1 if item in "《〔" else -1 if item in "》〕" else 0))
                 if item == "(":
-                    in_includes = self.doc.startswith(_INCLUDES, e)
+                    in_includes = self.doc.startswith(self._includes, e)
                 elif item == ")":
                     in_includes = False
                 continue
@@ -309,7 +314,7 @@ class Relater:
                 if item.get("scheme") is not None:
                     between = self.doc[last_scheme_end:s] if last_scheme_end >= 0 else ""
                     last_scheme_end = e
-                    if any(sep in between for sep in _ENUM_SEPARATORS):
+                    if any(sep in between for sep in self._enum):
                         continue  # "城镇职工基本医疗保险、大额医疗补助、生育保险基金": the first scheme leads
                 self._apply_term(scope, item, clause=0, in_label=True)
                 if item.period is not None:  # "上年结余" in a row label: the year before the column's
@@ -487,7 +492,7 @@ class Relater:
                         clause += 1
                         continue
                     after = self.doc[e:e + 3]
-                    inc = after.startswith(_INCLUDES)
+                    inc = after.startswith(self._includes)
                     frames.append(_Frame(base=state.copy(), includes_frame=inc, parent_record=frame.last_level))
                     clause += 1
                 elif ch == "分别":
@@ -630,7 +635,7 @@ class Relater:
         keep_cue = False
         if cue is not None:
             measure = cue[0]
-            if measure == "difference" and (after_is(self.doc, q.end, "的") or _DIRECTION_AFTER.match(
+            if measure == "difference" and (after_is(self.doc, q.end, "的") or self._change_after.match(
                     self.doc, q.end, q.end + 4)):
                 # "低于6个月的警戒线1.1个月", "较预算数1.18亿元减少0.38亿元": the first figure is the benchmark
                 measure, keep_cue = "level", True
@@ -639,14 +644,14 @@ class Relater:
         if q.per_measure:  # "元/人次": the suffix says the measure (lexicons/per_units.tsv)
             measure = q.per_measure
         if cue is None:
-            d = _DIRECTION_BEFORE.search(self.doc, max(0, q.start - 4), q.start)
+            d = self._change_before.search(self.doc, max(0, q.start - 4), q.start)
             if d is not None:  # "增长2.4%", "下降0.9个百分点": a change against last year
                 measure = "yoy_change"
-                sign = -1 if d.group(1) in ("下降", "减少", "降低", "回落", "下滑") else 1
+                sign = self._change.get(d.group(1), 1) or 1
         before = self.doc[q.start - 1] if q.start > 0 else ""
         after = self.doc[q.end:q.end + 1]
-        if measure == "level" and before in _COMPARE_WORDS and "比" in self.doc[max(0, q.start - 40):q.start]:
-            measure, sign = "difference", _COMPARE_WORDS[before]  # "比…高4个百分点"
+        if measure == "level" and before in self._compare and "比" in self.doc[max(0, q.start - 40):q.start]:
+            measure, sign = "difference", self._compare[before] or 1  # "比…高4个百分点"
         if qtype == "ratio" and measure == "level" and (before == "的" or after == "的"):
             measure = "share"  # "按实际发生额的95%", "25%的地市"
             if after == "的" and (metric_ev is None or metric_ev[2] < q.start - 12):

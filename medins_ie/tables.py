@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from contextvars import ContextVar
 from itertools import combinations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
@@ -32,10 +33,16 @@ if TYPE_CHECKING:
 NUMERIC = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
 EMPTY_MARK = re.compile(r"^(?:--?|—+|-|/|、|×|x|\s*)$")
 UNIT_NOTE = re.compile(r"(?:单位\s*[:]?\s*\(?\s*(?P<u1>[^\s|]{1,12})\)?|\((?P<u2>[人次万亿元、,%家个月天]{1,12})\))")
-CAPTION_WORDS = ("表", "明细", "构成", "情况", "分配", "统计", "汇总", "单位")
-TOTAL_WORDS = ("合计", "总计", "小计", "小 计", "合 计", "总 计")
-GRAND_TOTAL_WORDS = ("总计", "合计")
-CORNER_WORDS = ("项目", "指标", "类别", "名称", "项目明细", "医疗机构名称", "地区", "单位名称", "月份")
+# the model's function words (patterns/words.tsv) in force while a document's tables are read and bound
+_WORDS: ContextVar[dict[str, dict[str, int]]] = ContextVar("medins_ie_table_words")
+
+
+def _words(kind: str) -> dict[str, int]:
+    return _WORDS.get()[kind]
+
+
+def _is_total(text: str) -> bool:
+    return text.replace(" ", "") in _words("total")
 SEP_ROW = re.compile(r"\t|(?<![ \t])[ \t]*\|[ \t]*|(?<! ) {2,}")  # look-behinds keep it linear
 MAX_HEADER_CELLS = 60
 _WHITESPACE = re.compile(r"\s+")
@@ -43,6 +50,7 @@ _KV_LINE = re.compile(r"^[ \t]*[^:;\n]{1,8}:[^;\n]{0,40}(?:;[ \t]*[^:;\n]{1,8}:[
 _SUBROW_PREFIX = re.compile(r"^\s*(?:其中\s*[:]?)?\s*|\s+")
 _SENTENCE_PUNCT = re.compile(r"[。;,]")
 _CAPTION_NUMBER = re.compile(r"表\s*[\d一二三四五六七八九十]|附件")
+_TABLE_NUMBER = re.compile(r"^(?:附)?表\s*[\d一二三四五六七八九十]+(?:[-.]\d+)?\s")
 _ATTACHMENT = re.compile(r"^附件\s*\d")
 MAX_CELL_LEN = 30
 MAX_STREAM_CELL_LEN = 24
@@ -144,7 +152,7 @@ def _caption_before(doc: str, lines: list[Line], idx: int, used: set[int]) -> tu
             extra.append(j)
             j -= 1
             continue
-        if any(w in text for w in CAPTION_WORDS) or _CAPTION_NUMBER.search(text):
+        if any(w in text for w in _words("caption")) or _CAPTION_NUMBER.search(text):
             caption = j
         break
     return caption, extra
@@ -182,6 +190,14 @@ def _table_from_kv(doc: str, lines: list[Line], block: list[int], used: set[int]
 
 def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -> list[FoundTable]:
     """Every flattened table block in the document, read into grids."""
+    token = _WORDS.set(model.words)
+    try:
+        return _find_tables(doc, lines, relater, model)
+    finally:
+        _WORDS.reset(token)
+
+
+def _find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -> list[FoundTable]:
     tables: list[FoundTable] = []
     used: set[int] = set()
     n = len(lines)
@@ -658,7 +674,9 @@ def _split_pipe_tables(stream: list[tuple[Optional[RawCell], bool, int]]) -> lis
 
 
 def _is_caption_text(text: str) -> bool:
-    return bool(_ATTACHMENT.match(text)) or (len(text) >= 8 and text.rstrip().endswith("表"))
+    text = text.strip()
+    return bool(_ATTACHMENT.match(text)) or (len(text) >= 8 and text.endswith("表")) or \
+        bool(_TABLE_NUMBER.match(text))
 
 
 def _table_from_pipes(doc: str, lines: list[Line], block: list[int]) -> list[FoundTable]:
@@ -679,7 +697,7 @@ def _one_pipe_table(part: list[tuple[Optional[RawCell], bool, int]]) -> FoundTab
             i += 1
             continue
         nxt = part[i + 1] if i + 1 < len(part) else None
-        if nxt is not None and nxt[1] and (_is_caption_text(cell.text) or cell.text.startswith("附件")):
+        if (nxt is not None and nxt[1] and cell.text.startswith("附件")) or _is_caption_text(cell.text):
             if t.caption is None or "表" in cell.text:
                 t.caption = cell
             i += 1
@@ -815,7 +833,7 @@ def _value(cell: Optional[RawCell]) -> Optional[float]:
 
 def _is_total_text(text: str) -> bool:
     t = _WHITESPACE.sub("", text)
-    return t in TOTAL_WORDS or t.endswith(("合计", "小计", "总计"))
+    return t in _words("total") or t.endswith(tuple(_words("total")))
 
 
 def _totals_score(header: list[list[Optional[RawCell]]], rows: list[list[Optional[RawCell]]]) -> float:
@@ -885,7 +903,7 @@ def _pipe_header(segments: list[list[RawCell]], width: int) -> list[list[Optiona
     top, children = segments[0], segments[1]
     span = width - (len(top) - 1)
     if span == len(children) and len(top) >= 2:
-        g = next((i for i, c in enumerate(top) if i > 0 and c.text not in ("备注",) + TOTAL_WORDS), 1)
+        g = next((i for i, c in enumerate(top) if i > 0 and c.text != "备注" and not _is_total(c.text)), 1)
         return _two_rows(top, children, g)
     return [list(s[:width]) + [None] * max(0, width - len(s)) for s in segments]
 
@@ -926,7 +944,7 @@ def _realign_rowspans(body: list[list[Optional[RawCell]]]) -> None:
     prev: list[Optional[RawCell]] = [None] * width
     for r_i, row in enumerate(body):
         fn = next((i for i, c in enumerate(row) if c is not None and c.numeric), None)
-        is_total = row[0] is not None and row[0].text.replace(" ", "") in TOTAL_WORDS
+        is_total = row[0] is not None and _is_total(row[0].text)
         if fn is not None and fn < c0 and is_total and all(c is None for c in row[width - (c0 - fn):]):
             shift = c0 - fn
             row[:] = [row[0]] + [None] * shift + row[1:width - shift]
@@ -946,8 +964,12 @@ def _table_from_stream(doc: str, lines: list[Line], block: list[int], used: set[
         cells.append((_raw(text, 0, len(text), lines[k].start), k))
     t = FoundTable(line_indexes=list(block), layout="stream")
     # a unit note or caption can sit inside the block's first lines
-    while cells and not cells[0][0].numeric and (_unit_note(cells[0][0].text) and len(cells[0][0].text) <= 16):
-        t.unit_note = _unit_note(cells[0][0].text)
+    while cells and not cells[0][0].numeric and ((_unit_note(cells[0][0].text) and len(cells[0][0].text) <= 16)
+                                                 or _is_caption_text(cells[0][0].text)):
+        if _is_caption_text(cells[0][0].text):
+            t.caption = cells[0][0]
+        else:
+            t.unit_note = _unit_note(cells[0][0].text)
         cells.pop(0)
     first_num = next((i for i, (c, _) in enumerate(cells) if c.numeric or c.empty), None)
     if first_num is None:
@@ -1000,13 +1022,14 @@ def _table_from_stream(doc: str, lines: list[Line], block: list[int], used: set[
             vals = _align_short_row(vals, header, k)
         body.append([lab] + list(vals[:k]) + [None] * max(0, k - len(vals)))
     header = [[corner if i == 0 else None] + h for i, h in enumerate(header)]
-    _attach_caption(doc, lines, t, block[0], used)
+    if t.caption is None:
+        _attach_caption(doc, lines, t, block[0], used)
     _finish_grid(t, header, body, width)
     return t
 
 
 def _is_corner(cell: RawCell) -> bool:
-    return cell.text.replace(" ", "") in CORNER_WORDS
+    return cell.text.replace(" ", "") in _words("corner")
 
 
 def _merge_fragments(head: list[RawCell], k: int, model: Model) -> list[RawCell]:
@@ -1046,14 +1069,14 @@ def _stream_header(head: list[RawCell], k: int) -> Optional[list[list[Optional[R
         # two levels with one group: row 1 has n1 cells, row 2 the group's m children
         # prefer the split whose top row ends with a total column (合计 spans both header rows)
         splits = sorted(range(2, len(head)), key=lambda n1: (
-            head[n1 - 1].text.replace(" ", "") not in TOTAL_WORDS, -n1))
+            not _is_total(head[n1 - 1].text), -n1))
         for n1 in splits:
             top, children = head[:n1], head[n1:]
             m = len(children)
             if n1 - 1 + m != k:
                 continue
             # the group is the last top cell that is not a total
-            g = max((i for i, c in enumerate(top) if c.text.replace(" ", "") not in TOTAL_WORDS), default=None)
+            g = max((i for i, c in enumerate(top) if not _is_total(c.text)), default=None)
             if g is None:
                 continue
             return _two_rows(top, children, g)
@@ -1077,7 +1100,7 @@ def _two_rows(top: list[RawCell], children: list[RawCell], group: int) -> list[l
 def _align_short_row(vals: list[RawCell], header: list[list[Optional[RawCell]]], k: int) -> list[Optional[RawCell]]:
     """A row shorter than the header (an ``占比`` row) skips the total columns."""
     leaf = [next((h[c] for h in reversed(header) if h[c] is not None), None) for c in range(k)]
-    non_total = [c for c in range(k) if leaf[c] is None or leaf[c].text.replace(" ", "") not in TOTAL_WORDS]
+    non_total = [c for c in range(k) if leaf[c] is None or not _is_total(leaf[c].text)]
     out: list[Optional[RawCell]] = [None] * k
     if len(vals) == len(non_total):
         for v, c in zip(vals, non_total):
@@ -1145,7 +1168,7 @@ def _row_paths(t: FoundTable, is_group: Callable[[RawCell, Optional[RawCell]], b
             t.row_paths.append([group])
             continue
         first = next((c for c in labels if c is not None), None)
-        if first is not None and first.text.replace(" ", "") in GRAND_TOTAL_WORDS:
+        if first is not None and first.text.replace(" ", "") in _words("grand_total"):
             group = None  # a grand total closes the group
         path: list[RawCell] = [group] if group is not None else []
         if lc == 1 and first is not None:
@@ -1166,7 +1189,7 @@ def _row_paths(t: FoundTable, is_group: Callable[[RawCell, Optional[RawCell]], b
 def _row_level(label: RawCell, ind: int, chain: list[tuple[int, int, RawCell, bool]]) -> tuple[int, bool]:
     """How deep a row sits under the rows above it, and whether it belongs to a 其中 list."""
     text = label.text.strip()
-    if _NUMBERED.match(text) or text.replace(" ", "") in TOTAL_WORDS or text.replace(" ", "").endswith("小计"):
+    if _NUMBERED.match(text) or _is_total(text) or text.replace(" ", "").endswith(tuple(_words("total"))):
         return 0, False
     if text.startswith("其中"):
         return (chain[-1][0] + 1 if chain else 0), True
@@ -1203,6 +1226,14 @@ def _context_metric(doc: str, lines: list[Line], t: FoundTable, relater: "Relate
 
 def bind_table(t: FoundTable, relater: "Relater") -> None:
     """Bind every numeric cell (and every quantity inside a label cell) of a recovered table."""
+    token = _WORDS.set(relater.model.words)
+    try:
+        _bind_table(t, relater)
+    finally:
+        _WORDS.reset(token)
+
+
+def _bind_table(t: FoundTable, relater: "Relater") -> None:
     if t.problem:
         return
     model = relater.model
@@ -1236,7 +1267,7 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
             # a row of a place column ("县(市、区)") is about the place it names, as written
             name = _WHITESPACE.sub("", path[-1].text)
             name = name[:-2] if name.endswith("本级") and len(name) > 3 else name  # 安顺市本级: the city itself
-            if name.replace(" ", "") not in TOTAL_WORDS and not any(
+            if not _is_total(name) and not any(
                     a.field == "region" for t_ in relater.terms_in(path[-1].start, path[-1].end) for a in t_.assignments):
                 known = next((a.label for a in model.terms.get(name, ()) if a.field == "region"), None)
                 if known == "@issuer":  # "全  市"

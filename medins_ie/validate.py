@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .relate import Bound
     from .tables import FoundTable
 
-TOTAL_WORDS = ("合计", "总计", "小计")
+TOTAL_WORDS = ("合计", "总计", "小计")   # the default model's; a loaded model passes its own
 MAX_SUBSET_PARTS = 12
 SLIP_FACTORS = (1e4, 1e8, 1e3)
 
@@ -87,8 +87,9 @@ def _sum_check(total: "Bound", parts: list["Bound"], ids: dict[int, str], index:
 
 
 def check(document: Document, bound: list["Bound"], ids: dict[int, str],
-          tables: list["FoundTable"], text: str = "") -> list[Finding]:
-    """All findings for one document, in a stable order (``text``: the normalized text the spans index)."""
+          tables: list["FoundTable"], text: str = "", total_words: Iterable[str] = TOTAL_WORDS) -> list[Finding]:
+    """All findings for one document, in a stable order (``text``: the normalized text the spans index;
+    ``total_words``: the model's words for a total row, patterns/words.tsv)."""
     index = {id(b): i for i, b in enumerate(bound)}
     findings: list[Finding] = []
 
@@ -120,7 +121,7 @@ def check(document: Document, bound: list["Bound"], ids: dict[int, str],
         findings.extend(_cost_below_payment(group, ids, index))
 
     for t in tables:
-        findings.extend(_table_totals(t, bound, ids, index))
+        findings.extend(_table_totals(t, bound, ids, index, frozenset(total_words)))
         if t.problem:
             findings.append(Finding(kind="table", severity="warning",
                                     message=f"table not read ({t.problem}); its cells gave no records"))
@@ -201,7 +202,8 @@ def _cost_below_payment(group: list["Bound"], ids: dict[int, str], index: dict[i
     return out
 
 
-def _table_totals(t: "FoundTable", bound: list["Bound"], ids: dict[int, str], index: dict[int, int]) -> list[Finding]:
+def _table_totals(t: "FoundTable", bound: list["Bound"], ids: dict[int, str], index: dict[int, int],
+                  total_words: frozenset[str] = frozenset(TOTAL_WORDS)) -> list[Finding]:
     """合计/小计 columns and rows against the cells they total."""
     out: list[Finding] = []
 
@@ -210,7 +212,7 @@ def _table_totals(t: "FoundTable", bound: list["Bound"], ids: dict[int, str], in
         return bound[i] if i is not None else None
 
     def is_total(cells) -> bool:
-        return bool(cells) and any(x is not None and x.text.replace(" ", "") in TOTAL_WORDS for x in cells[-1:])
+        return bool(cells) and any(x is not None and x.text.replace(" ", "") in total_words for x in cells[-1:])
 
     ncols = len(t.col_paths)
     total_cols = [c for c in range(ncols) if is_total(t.col_paths[c])]
