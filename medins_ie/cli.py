@@ -169,6 +169,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return cmd_extract(args)
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """``medins-ie review FILE... -o page.html``: one self-contained HTML review page (see medins_ie.review)."""
+    from .review import write_review
+
+    return write_review(args.files, args.output, model=args.model, errors=args.errors, encoding=args.encoding,
+                        html=True if args.html else False if args.no_html else None, title=args.title)
+
+
 def _add_extract_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
@@ -191,6 +199,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="extract the bundled sample report")
     _add_extract_options(p)
     p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("review", help="write an HTML review page: records highlighted over the text")
+    p.add_argument("files", nargs="+", help="input files (- reads stdin); several get an index")
+    p.add_argument("--output", "-o", help="write the page to this file instead of stdout")
+    p.add_argument("--title", help="page title (default: the file name)")
+    p.add_argument("--model", help="path to a model folder (default: the packaged model)")
+    p.add_argument("--encoding", help="force an input encoding (default: detect UTF-8, GB18030/GBK, Big5)")
+    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
+                   help="undecodable bytes: fail (strict) or replace them and warn")
+    p.add_argument("--html", action="store_true", help="treat input as HTML (default: detect)")
+    p.add_argument("--no-html", action="store_true", help="never treat input as HTML")
+    p.set_defaults(func=cmd_review)
     p = sub.add_parser("eval", help="score the extractor against annotated fixtures")
     p.add_argument("paths", nargs="+", help="fixture folders or *.gold.json files")
     p.add_argument("--json", help="write the full report as JSON to this file")
