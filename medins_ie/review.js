@@ -94,8 +94,12 @@
     return r;
   };
   Review.prototype.scrollToRange = function (r) {
-    var el = r.startContainer.nodeType === 1 ? r.startContainer : r.startContainer.parentElement;
-    el.scrollIntoView({ block: "center" });
+    this.reveal(r.startContainer.nodeType === 1 ? r.startContainer : r.startContainer.parentElement);
+  };
+  // scroll the text pane (only it: the side panel and the page stay where they are) to centre an element
+  Review.prototype.reveal = function (el) {
+    var pane = this.textEl, top = el.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+    pane.scrollTop += top - pane.clientHeight / 2;
   };
 
   // ---------------------------------------------------------------- highlights
@@ -150,7 +154,7 @@
     this.sec.querySelectorAll('.grid td[data-r="' + i + '"]').forEach(function (e) { e.classList.add("sel"); });
     this.show(i);
     this.revealRow(i);
-    if (scroll && marks.length) marks[0].scrollIntoView({ block: "center" });
+    if (scroll && marks.length) this.reveal(marks[0]);
   };
   Review.prototype.show = function (i) {
     this.showEvidence(i);
@@ -159,7 +163,7 @@
     if (i < 0) { d.appendChild(h("p", { cls: "hint", text: "Hover or click a highlighted figure to see its record." })); return; }
     var r = this.R[i], p = r[12];
     var value = NUM.format(r[2]) + " " + r[3] + (r[3] === "CNY" ? "  (" + money(r[2]) + ")" : "");
-    d.appendChild(h("h3", null, [r[0] + "  " + r[4], h("span", { cls: "v", text: value })]));
+    d.appendChild(h("h3", null, [r[0] + " ", h("span", { cls: "t", text: r[4] }), h("span", { cls: "v", text: value })]));
     var rows = [
       ["value", value], ["type", r[1]], ["scheme", r[7] < 0 ? "—" : LABELS.scheme[r[7]]], ["account", r[8] || "—"],
       ["metric", LABELS.metric[r[9]]], ["measure", r[10]], ["status", r[11]],
@@ -342,7 +346,7 @@
     this.D.findings[k][3].forEach(function (i) {
       self.marksOf(i).forEach(function (m) { m.classList.add("fnd"); first = first || m; });
     });
-    if (first) first.scrollIntoView({ block: "center" });
+    if (first) this.reveal(first);
   };
 
   window.medinsReview = Array.prototype.map.call(document.querySelectorAll("section.doc"), function (sec) {
