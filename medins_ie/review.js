@@ -53,7 +53,7 @@
     this.starts = this.blocks.map(function (b) { return +b.getAttribute("data-o"); });
     this.details = sec.querySelector(".details");
     this.pinned = -1;
-    this.byRec = null;
+    this.byRec = null; this.byCell = null; this.flagged = {}; this.visible = null;
     this.sortCol = 0; this.sortDir = 1; this.page = 0;
     this.filter = { scheme: "", metric: "", status: "", measure: "", type: "", q: "" };
     this.findingsOf = {};
@@ -118,7 +118,7 @@
     if (i < 0) return;
     this.R[i][15].forEach(function (ev) {
       var k = ROLES.indexOf(ev[0]) >= 0 ? ev[0] : "other";
-      (groups[k] = groups[k] || []).push(self.range(ev[2], ev[3]));
+      (groups[k] = groups[k] || []).push(self.range(ev[1], ev[2]));
     });
     Object.keys(groups).forEach(function (k) {
       var hl = new Highlight();
@@ -138,20 +138,34 @@
     CSS.highlights.delete("ents"); CSS.highlights.delete("ents-unused");
     if (!on) return;
     var used = new Highlight(), unused = new Highlight(), self = this;
-    this.D.entities.forEach(function (e) { (e[3] ? used : unused).add(self.range(e[1], e[2])); });
+    for (var E = this.D.entities, k = 0; k < E.length; k += 3) (E[k + 2] ? used : unused).add(this.range(E[k], E[k + 1]));
     CSS.highlights.set("ents", used); CSS.highlights.set("ents-unused", unused);
   };
 
   // ---------------------------------------------------------------- selection and details
+  Review.prototype.cellsOf = function (i) {
+    if (!this.byCell) {
+      var by = this.byCell = {};
+      this.sec.querySelectorAll(".grid td.c").forEach(function (c) {
+        var k = c.getAttribute("data-r");
+        (by[k] = by[k] || []).push(c);
+      });
+    }
+    return this.byCell[i] || [];
+  };
+  // mark elements with a class, and take it off the ones marked before (no search of the whole page)
+  Review.prototype.flag = function (cls, els) {
+    var was = this.flagged[cls] || [];
+    was.forEach(function (e) { e.classList.remove(cls); });
+    els.forEach(function (e) { e.classList.add(cls); });
+    this.flagged[cls] = els;
+  };
+
   Review.prototype.select = function (i, scroll) {
-    var self = this;
     this.take();
-    if (this.pinned >= 0) this.marksOf(this.pinned).forEach(function (m) { m.classList.remove("sel"); });
-    this.sec.querySelectorAll(".grid td.sel, table.rt tr.sel").forEach(function (e) { e.classList.remove("sel"); });
     this.pinned = i;
     var marks = this.marksOf(i);
-    marks.forEach(function (m) { m.classList.add("sel"); });
-    this.sec.querySelectorAll('.grid td[data-r="' + i + '"]').forEach(function (e) { e.classList.add("sel"); });
+    this.flag("sel", marks.concat(this.cellsOf(i)));
     this.show(i);
     this.revealRow(i);
     if (scroll && marks.length) this.reveal(marks[0]);
@@ -161,13 +175,13 @@
     var d = this.details, self = this;
     d.replaceChildren();
     if (i < 0) { d.appendChild(h("p", { cls: "hint", text: "Hover or click a highlighted figure to see its record." })); return; }
-    var r = this.R[i], p = r[12];
+    var r = this.R[i], p = r[12], ptext = p && (p[0] || (p[1] != null ? this.range(p[1], p[2]).toString() : ""));
     var value = NUM.format(r[2]) + " " + r[3] + (r[3] === "CNY" ? "  (" + money(r[2]) + ")" : "");
     d.appendChild(h("h3", null, [r[0] + " ", h("span", { cls: "t", text: r[4] }), h("span", { cls: "v", text: value })]));
     var rows = [
       ["value", value], ["type", r[1]], ["scheme", r[7] < 0 ? "—" : LABELS.scheme[r[7]]], ["account", r[8] || "—"],
       ["metric", LABELS.metric[r[9]]], ["measure", r[10]], ["status", r[11]],
-      ["period", p ? (p[0] ? "「" + p[0] + "」 " : "") + (p[3] || "?") + " – " + (p[4] || "?") + (p[5] ? " (" + p[5] + ")" : "") : "—"],
+      ["period", p ? (ptext ? "「" + ptext + "」 " : "") + (p[3] || "?") + " – " + (p[4] || "?") + (p[5] ? " (" + p[5] + ")" : "") : "—"],
       ["region", r[13] || "—"],
       ["qualifiers", Object.keys(r[14]).length ? Object.keys(r[14]).map(function (k) {
         var v = r[14][k]; return k + ": " + (Array.isArray(v) ? v.join(", ") : v); }).join("; ") : "—"],
@@ -185,8 +199,8 @@
     var ul = h("ul");
     r[15].forEach(function (ev) {
       var k = ROLES.indexOf(ev[0]) >= 0 ? ev[0] : "other";
-      var li = h("li", { cls: "ev", "data-s": String(ev[2]), "data-e": String(ev[3]) },
-        [h("span", { cls: "sw swatch-" + k }), ev[0] + ": 「" + ev[1] + "」"]);
+      var li = h("li", { cls: "ev", "data-s": String(ev[1]), "data-e": String(ev[2]) },
+        [h("span", { cls: "sw swatch-" + k }), ev[0] + ": 「" + self.range(ev[1], ev[2]).toString() + "」"]);
       ul.appendChild(li);
     });
     d.appendChild(ul);
@@ -239,7 +253,7 @@
         var want = F[FILTERS[k][0]];
         if (want !== "" && COLS[FILTERS[k][1]][1](r) !== want) ok = false;
       }
-      if (ok && q && (r[0] + " " + r[4] + " " + (r[13] || "") + " " + (r[12] ? r[12][0] : "")).toLowerCase().indexOf(q) < 0) ok = false;
+      if (ok && q && (r[0] + " " + r[4] + " " + (r[13] || "") + " " + (r[12] ? r[12][3] : "")).toLowerCase().indexOf(q) < 0) ok = false;
       if (ok) out.push(i);
     }
     var key = COLS[this.sortCol][1], dir = this.sortDir;
@@ -248,15 +262,15 @@
     order.sort(function (a, b) { var x = keys[a], y = keys[b]; return x < y ? -dir : x > y ? dir : a - b; });
     return order.map(function (n) { return out[n]; });
   };
-  Review.prototype.renderTable = function () {
-    var self = this, rows = this.rows(), n = rows.length;
-    this.visible = rows;
+  Review.prototype.renderTable = function (refilter) {
+    if (refilter || !this.visible) this.visible = this.rows();
+    var self = this, rows = this.visible, n = rows.length;
     this.page = Math.max(0, Math.min(this.page, Math.ceil(n / PAGE) - 1));
     var body = this.sec.querySelector("table.rt tbody"), from = this.page * PAGE, to = Math.min(n, from + PAGE);
     var frag = document.createDocumentFragment();
     for (var k = from; k < to; k++) {
       var i = rows[k], r = this.R[i], tr = h("tr", { "data-r": String(i) });
-      if (i === this.pinned) tr.className = "sel";
+      if (i === this.pinned) { tr.className = "sel"; (this.flagged.sel = this.flagged.sel || []).push(tr); }
       COLS.forEach(function (c) {
         tr.appendChild(h("td", { cls: c[3] ? "num" : "", text: String((c[2] || c[1])(r)) }));
       });
@@ -278,7 +292,7 @@
     if (pg !== this.page) { this.page = pg; this.renderTable(); }
     var tr = this.sec.querySelector('table.rt tr[data-r="' + i + '"]');
     if (tr) {
-      tr.classList.add("sel");
+      if (!tr.classList.contains("sel")) { tr.classList.add("sel"); (this.flagged.sel = this.flagged.sel || []).push(tr); }
       var pane = tr.closest(".pane");
       if (pane.classList.contains("on")) pane.scrollTop = tr.offsetTop - pane.clientHeight / 2;
     }
@@ -311,14 +325,14 @@
         sec.querySelector(".pane." + x.getAttribute("data-tab")).classList.add("on");
       } else if ((x = t.closest("table.rt th"))) {
         var c = +x.getAttribute("data-c");
-        self.sortDir = self.sortCol === c ? -self.sortDir : 1; self.sortCol = c; self.renderTable();
+        self.sortDir = self.sortCol === c ? -self.sortDir : 1; self.sortCol = c; self.renderTable(true);
       } else if ((x = t.closest(".pager button"))) {
         self.page += +x.getAttribute("data-p"); self.renderTable();
       } else if ((x = t.closest(".legend span[data-k]"))) {
         var by = sec.classList.contains("by-scheme") ? "scheme" : "metric", k = x.getAttribute("data-k");
         self.filter[by] = self.filter[by] === k || k === "(no scheme)" ? "" : k;
         sec.querySelector('select[data-f="' + by + '"]').value = self.filter[by];
-        self.page = 0; self.renderTable(); self.buildLegend();
+        self.page = 0; self.renderTable(true); self.buildLegend();
       }
     });
     sec.addEventListener("change", function (e) {
@@ -330,23 +344,20 @@
       } else if (t.classList.contains("ents")) {
         self.toggleEntities(t.checked);
       } else if (t.getAttribute("data-f")) {
-        self.filter[t.getAttribute("data-f")] = t.value; self.page = 0; self.renderTable(); self.buildLegend();
+        self.filter[t.getAttribute("data-f")] = t.value; self.page = 0; self.renderTable(true); self.buildLegend();
       }
     });
     sec.querySelector('input[data-f="q"]').addEventListener("input", function (e) {
-      self.filter.q = e.target.value; self.page = 0; self.renderTable();
+      self.filter.q = e.target.value; self.page = 0; self.renderTable(true);
     });
   };
   Review.prototype.showFinding = function (k, li) {
-    var self = this;
+    var self = this, marks = [];
     this.take();
-    this.sec.querySelectorAll("mark.fnd, li.f.sel").forEach(function (e) { e.classList.remove("fnd", "sel"); });
-    li.classList.add("sel");
-    var first = null;
-    this.D.findings[k][3].forEach(function (i) {
-      self.marksOf(i).forEach(function (m) { m.classList.add("fnd"); first = first || m; });
-    });
-    if (first) this.reveal(first);
+    this.flag("fsel", [li]);
+    this.D.findings[k][3].forEach(function (i) { marks = marks.concat(self.marksOf(i)); });
+    this.flag("fnd", marks);
+    if (marks.length) this.reveal(marks[0]);
   };
 
   window.medinsReview = Array.prototype.map.call(document.querySelectorAll("section.doc"), function (sec) {

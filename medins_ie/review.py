@@ -17,6 +17,7 @@ the size of the document; see ``docs/review.md`` for the limits.
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import json
 import re
@@ -75,6 +76,18 @@ def document_html(doc: Document, text: str, name: Optional[str] = None, title: O
 def render_page(items: Sequence[ReviewItem], title: Optional[str] = None,
                 taxonomy: Optional[Taxonomy] = None) -> str:
     """The review page of ``items``: an index when there are several, then one section per document."""
+    # many small acyclic lists are built; the cyclic collector would rescan the whole (large) heap again
+    # and again, so it is paused as the extractor does, and switched back on (if it was on) at the end
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _render_page(items, title, taxonomy)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _render_page(items: Sequence[ReviewItem], title: Optional[str], taxonomy: Optional[Taxonomy]) -> str:
     tax = taxonomy or default_taxonomy()
     labels = _Labels(tax, [it.document for it in items if it.document is not None])
     for it in items:
@@ -333,20 +346,24 @@ def _text_html(text: str, doc: Document, labels: _Labels, u16: Callable[[int], i
 
 
 def _record_row(r: Record, u16: Callable[[int], int], labels: _Labels, rec_ix: dict[str, int]) -> list[Any]:
+    # texts that a span of the page can give are left out (the script reads them off the text): smaller pages
     p = r.period
-    period = None if p is None else [p.text, u16(p.span[0]) if p.span else None, u16(p.span[1]) if p.span else None,
-                                     p.start, p.end, p.kind]
+    period = None if p is None else ([None, u16(p.span[0]), u16(p.span[1])] if p.span else [p.text, None, None]) \
+        + [p.start, p.end, p.kind]
     return [r.id, r.type, r.value, r.unit, r.text, u16(r.span[0]), u16(r.span[1]), labels.scheme(r.scheme),
             r.account, labels.metric(r.metric), r.measure, r.status, period, r.region, r.qualifiers,
-            [[e.role, e.text, u16(e.span[0]), u16(e.span[1])] for e in r.evidence],
+            [[e.role, u16(e.span[0]), u16(e.span[1])] for e in r.evidence],
             rec_ix.get(r.related) if r.related else None]
 
 
-def _entity_rows(doc: Document, u16: Callable[[int], int]) -> list[Any]:
-    """Non-quantity entities as ``[label, start, end, used]``; ``used`` is 1 when a record cites it as evidence."""
+def _entity_rows(doc: Document, u16: Callable[[int], int]) -> list[int]:
+    """Non-quantity entities as one flat list of ``start, end, used`` (1 when a record cites it as evidence)."""
     cited = {e.span for r in doc.records for e in r.evidence}
-    return [[e.label, u16(e.span[0]), u16(e.span[1]), int(e.span in cited)]
-            for e in doc.entities if e.label not in QUANTITY_LABELS]
+    out: list[int] = []
+    for e in doc.entities:
+        if e.label not in QUANTITY_LABELS:
+            out += (u16(e.span[0]), u16(e.span[1]), int(e.span in cited))
+    return out
 
 
 def _tables_html(doc: Document, u16: Callable[[int], int], rec_ix: dict[str, int]) -> str:
