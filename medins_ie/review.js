@@ -325,9 +325,10 @@
         sec.querySelector(".pane." + x.getAttribute("data-tab")).classList.add("on");
       } else if ((x = t.closest("table.rt th"))) {
         var c = +x.getAttribute("data-c");
-        self.sortDir = self.sortCol === c ? -self.sortDir : 1; self.sortCol = c; self.renderTable(true);
+        self.sortDir = self.sortCol === c ? -self.sortDir : 1; self.sortCol = c; self.page = 0;
+        self.renderTable(true); sec.querySelector(".pane.records").scrollTop = 0;
       } else if ((x = t.closest(".pager button"))) {
-        self.page += +x.getAttribute("data-p"); self.renderTable();
+        self.page += +x.getAttribute("data-p"); self.renderTable(); sec.querySelector(".pane.records").scrollTop = 0;
       } else if ((x = t.closest(".legend span[data-k]"))) {
         var by = sec.classList.contains("by-scheme") ? "scheme" : "metric", k = x.getAttribute("data-k");
         self.filter[by] = self.filter[by] === k || k === "(no scheme)" ? "" : k;

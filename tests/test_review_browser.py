@@ -90,10 +90,17 @@ def test_records_table_sorts_filters_and_scrolls_to_the_span(browser, tmp_path, 
     assert browser.eval(f"{rows}.length") == min(200, len(doc.records))
     assert "of " + str(len(doc.records)) in browser.eval('document.querySelector("#doc-0 .pager").innerText')
 
-    browser.click_element('#doc-0 table.rt th[data-c="2"]')          # value, ascending
+    late = len(doc.records) - 1     # selecting a record past the first 200 turns the table to its page
+    browser.click_element(f'#doc-0 mark.r[data-r="{late}"]')
+    assert browser.eval(f"{rows}.some(tr => tr.dataset.r === '{late}' && tr.classList.contains('sel'))")
+
+    browser.click_element('#doc-0 table.rt th[data-c="2"]')          # value, ascending, from the first page
     shown = browser.eval(f"{rows}.map(tr => +tr.dataset.r)")
     values = [doc.records[i].value for i in shown]
     assert values == sorted(values) and values[0] == min(r.value for r in doc.records)
+    browser.click_element('#doc-0 .pager button[data-p="1"]')
+    second = [doc.records[i].value for i in browser.eval(f"{rows}.map(tr => +tr.dataset.r)")]
+    assert len(second) == len(doc.records) - 200 and second == sorted(second) and second[0] >= values[-1]
 
     browser.eval("""(() => { const s = document.querySelector('#doc-0 select[data-f="metric"]');
         s.value = "fund_payment"; s.dispatchEvent(new Event("change", {bubbles: true})); })()""")
