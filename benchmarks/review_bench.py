@@ -27,6 +27,27 @@ from bench import build_doc  # noqa: E402
 perf = time.perf_counter
 
 
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc), in MB."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()
+                parent[int(d.name)], rss[int(d.name)] = int(fields[1]), int(fields[21])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        new = {pid for pid, pp in parent.items() if pp in tree} - tree
+        tree |= new
+        grew = bool(new)
+    import resource
+    return sum(rss.get(pid, 0) for pid in tree) * resource.getpagesize() / 1e6
+
+
 def browser_run(page: Path, n_records: int) -> dict[str, float]:
     from browser import Browser, chromium_path
 
@@ -50,6 +71,7 @@ def browser_run(page: Path, n_records: int) -> dict[str, float]:
         t0 = perf()
         b.eval("window.medinsReview[0].toggleEntities(true)")
         out["entities_ms"] = (perf() - t0) * 1000
+        out["browser_mb"] = tree_rss_mb(b.proc.pid)
         b.screenshot(page.with_suffix(".png"))
     return out
 
@@ -64,7 +86,7 @@ def main() -> int:
     base_rate = None
     tmp = Path(tempfile.mkdtemp(prefix="review-bench-"))
     print(f"{'chars':>10} {'records':>8} {'extract s':>9} {'render s':>8} {'us/char':>7} {'ratio':>5} {'page MB':>7}"
-          f" {'load s':>6} {'1st sel ms':>10} {'select ms':>9} {'sort ms':>7} {'ents ms':>7}")
+          f" {'load s':>6} {'1st sel ms':>10} {'select ms':>9} {'sort ms':>7} {'ents ms':>7} {'browser MB':>10}")
     for n in sizes:
         text = build_doc(n)
         t0 = perf()
@@ -82,7 +104,7 @@ def main() -> int:
               f"{rate / base_rate:>5.2f} {page.stat().st_size / 1e6:>7.1f} "
               + (" ".join(f"{b[k]:>{w}.{p}f}" for k, w, p in (("load_s", 6, 1), ("select_first_ms", 10, 0),
                                                           ("select_ms", 9, 0), ("sort_ms", 7, 0),
-                                                          ("entities_ms", 7, 0))) if b else "(no browser)"),
+                                                          ("entities_ms", 7, 0), ("browser_mb", 10, 0))) if b else "(no browser)"),
               flush=True)
     print(f"pages and screenshots in {tmp}")
     return 0

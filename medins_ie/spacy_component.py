@@ -176,7 +176,9 @@ def align(doc: Doc, cuts: Iterable[int]) -> Doc:
     """``doc`` with its tokens split at every offset of ``cuts`` that falls inside a token's text.
 
     A doc that has only tokens (the usual case: this component right after the tokenizer) is rebuilt
-    in one linear pass; one that already carries annotations is split in place with the retokenizer.
+    in one linear pass; one whose tokens already carry annotations is split in place with the
+    retokenizer, which keeps them. Span groups set by earlier components are carried over by
+    character offsets (spaCy's retokenizer would leave them pointing at the old token indexes).
     """
     split_at: dict[int, list[int]] = {}
     starts = [t.idx for t in doc]
@@ -189,7 +191,9 @@ def align(doc: Doc, cuts: Iterable[int]) -> Doc:
             split_at.setdefault(k, []).append(c - tok.idx)
     if not split_at:
         return doc
-    if not len(doc.spans) and not any(doc.has_annotation(a) for a in ANNOTATIONS) and not doc.tensor.size:
+    groups = {key: [(s.start_char, s.end_char, s.label_, s.kb_id_, s.id_) for s in group]
+              for key, group in doc.spans.items()}
+    if not any(doc.has_annotation(a) for a in ANNOTATIONS) and not doc.tensor.size:
         words: list[str] = []
         spaces: list[bool] = []
         for k, tok in enumerate(doc):
@@ -198,13 +202,16 @@ def align(doc: Doc, cuts: Iterable[int]) -> Doc:
             spaces.extend([False] * (len(pieces) - 1) + [bool(tok.whitespace_)])
         new = Doc(doc.vocab, words=words, spaces=spaces, user_data=dict(doc.user_data))
         new.cats = dict(doc.cats)
-        return new
-    with doc.retokenize() as retok:
-        for k, offsets in split_at.items():
-            tok = doc[k]
-            pieces = _pieces(tok.text, offsets)
-            retok.split(tok, pieces, heads=[(tok, 0)] * len(pieces))
-    return doc
+    else:
+        new = doc
+        with new.retokenize() as retok:
+            for k, offsets in split_at.items():
+                tok = new[k]
+                pieces = _pieces(tok.text, offsets)
+                retok.split(tok, pieces, heads=[(tok, 0)] * len(pieces))
+    for key, spans in groups.items():
+        new.spans[key] = [_span(new, (s, e), label, span_id=sid, kb_id=kb) for s, e, label, kb, sid in spans]
+    return new
 
 
 def _pieces(text: str, offsets: Iterable[int]) -> list[str]:

@@ -123,15 +123,28 @@ def _stub_tagger(doc: Doc) -> Doc:
     return doc
 
 
-def test_tokens_that_carry_annotations_are_split_in_place():
+@Language.component("test_stub_spans")
+def _stub_spans(doc: Doc) -> Doc:
+    """A span group of every word of two characters or more, set before the component splits tokens."""
+    doc.spans["words"] = [doc[i:i + 1] for i, t in enumerate(doc) if len(t.text) >= 2]
+    return doc
+
+
+@pytest.mark.parametrize("with_tags", [True, False], ids=["retokenizer", "rebuild"])
+def test_earlier_annotations_survive_the_split(with_tags):
     nlp = make_nlp()
-    nlp.add_pipe("test_stub_tagger", before="medins_ie")
+    if with_tags:
+        nlp.add_pipe("test_stub_tagger", before="medins_ie")
+    nlp.add_pipe("test_stub_spans", before="medins_ie")
     text = (FIXTURES / "pF1.txt").read_text(encoding="utf-8")   # has record boundaries inside jieba words
     plain = nlp.tokenizer(text)
     doc = nlp(text)
-    assert len(doc) > len(plain), "no token was split: the test text no longer exercises the retokenizer"
+    assert len(doc) > len(plain), "no token was split: the test text no longer exercises the split"
     assert record_view(doc) == expected_view(doc._.medins)
-    assert all(t.tag_ == "X" for t in doc)
+    assert [(s.start_char, s.end_char, s.text) for s in doc.spans["words"]] == \
+        [(t.idx, t.idx + len(t.text), t.text) for t in plain if len(t.text) >= 2]
+    if with_tags:
+        assert all(t.tag_ == "X" for t in doc)
 
 
 def test_doc_to_bytes_round_trip(nlp, texts):
