@@ -95,6 +95,8 @@ def _render_page(items: Sequence[ReviewItem], title: Optional[str], taxonomy: Op
             check_source(it.document, it.text)
     if title is None:
         title = f"medins_ie review: {items[0].name}" if len(items) == 1 else f"medins_ie review: {len(items)} documents"
+    if not items:
+        return _render_page([ReviewItem("(no document)", "", Document())], title, taxonomy)
     parts: list[str] = [
         "<!DOCTYPE html>\n<html lang=\"zh\">\n<head>\n<meta charset=\"utf-8\">\n",
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "

@@ -177,6 +177,11 @@ def test_empty_document_gives_a_page():
     assert page_data(page)["records"] == []
 
 
+def test_no_document_gives_an_empty_page():
+    page = render_page([])
+    assert "medins_ie review: 0 documents" in page and parse(page).docs == [""]
+
+
 def test_several_documents_get_an_index_and_failures_are_listed(seed_docs):
     items = [ReviewItem(k, t, d) for k, (t, d) in sorted(seed_docs.items())]
     items.append(ReviewItem("broken.txt", error="cannot decode broken.txt"))
