@@ -43,6 +43,17 @@ class Assignment:
     label: str
     clause_scope: bool = False
     weak: bool = False
+    population: bool = False     # a population word (职工, 城乡居民): under a programme's figure it names members
+
+
+@dataclass(frozen=True)
+class Place:
+    """An administrative division from the gazetteer: GB/T 2260 code, full name, level, parent code."""
+
+    code: str
+    name: str
+    level: str
+    parent: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,11 @@ class Model:
     unit_defaults: dict[str, str] = field(default_factory=dict)
     stocks: frozenset[str] = frozenset()
     qualifier_siblings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    places: dict[str, Place] = field(default_factory=dict)   # surface as written -> division
+    scoping: dict[str, frozenset[str]] = field(default_factory=dict)   # boundary -> fields that pass it
+    continuation_words: tuple[str, ...] = ()
+    programme_schemes: frozenset[str] = frozenset()   # schemes whose breakdowns by population stay theirs
+    unqualified: dict[str, frozenset[str]] = field(default_factory=dict)   # metric -> qualifier keys it never takes
 
     @property
     def name(self) -> str:
@@ -162,7 +178,8 @@ def _load_terms(path: Path, taxonomy: Taxonomy, regions: dict[str, str]) -> dict
         if fld in QUALIFIER_FIELDS and label not in taxonomy.qualifiers.get(fld, ()):
             raise ValueError(f"{path}: row {n}: {label!r} is not a {fld} qualifier of the taxonomy")
         terms.setdefault(surface.lower(), []).append(
-            Assignment(fld, label, clause_scope="scope=clause" in opts, weak="weak" in opts))
+            Assignment(fld, label, clause_scope="scope=clause" in opts, weak="weak" in opts,
+                       population="population" in opts))
     for alias, name in regions.items():
         terms.setdefault(alias, []).append(Assignment("region", name))
     return {k: tuple(v) for k, v in terms.items()}
@@ -208,13 +225,13 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
     taxonomy = Taxonomy.from_file(root / "taxonomy.json")
     lex, pat = root / "lexicons", root / "patterns"
 
-    regions: dict[str, str] = {}
+    places = _load_places(lex / "divisions.tsv")
+    # a region is labelled as the text writes it (安徽, 安徽省, 延边州); the gazetteer adds the division code
+    regions: dict[str, str] = {surface: surface for surface in places}
     for row in _rows(lex / "regions.tsv"):
-        name = row[0].strip()
-        regions[name] = name
-        for alias in (row[1].split(",") if len(row) > 1 else []):
-            if alias.strip():
-                regions[alias.strip()] = name
+        for surface in [row[0]] + (row[1].split(",") if len(row) > 1 else []):
+            if surface.strip():
+                regions[surface.strip()] = surface.strip()
     terms = _load_terms(lex / "terms.tsv", taxonomy, regions)
     units = {r[0]: Unit(r[1], r[2]) for r in _rows(lex / "units.tsv")}
     for u in units.values():
@@ -258,4 +275,43 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         stocks=frozenset(_lines(pat / "stocks.txt")),
         qualifier_siblings={k: tuple(x for x in group if x != k)
                             for group in meta.get("qualifier_groups", []) for k in group},
+        places=places,
+        scoping=_load_scoping(pat / "scoping.tsv"),
+        continuation_words=tuple(_lines(pat / "continuation.txt")),
+        programme_schemes=frozenset(meta.get("programme_schemes", ())),
+        unqualified={r[0].strip(): frozenset(k.strip() for k in r[1].split(",") if k.strip())
+                     for r in _rows(lex / "metric_qualifiers.tsv") if len(r) > 1},
     )
+
+
+SCOPE_FIELDS = ("scheme", "account", "metric", "period", "region", "status", "qualifiers", "includes")
+BOUNDARIES = ("title", "headline", "heading", "intro", "continuation", "sentence")
+
+
+def _load_scoping(path: Path) -> dict[str, frozenset[str]]:
+    """Boundary -> the fields that pass it; a boundary the file does not name lets every field pass."""
+    policy = {b: frozenset(SCOPE_FIELDS) for b in BOUNDARIES}
+    for n, row in enumerate(_rows(path), 1):
+        boundary = row[0].strip()
+        fields = frozenset(f.strip() for f in (row[1] if len(row) > 1 else "").split(",") if f.strip())
+        unknown = fields - set(SCOPE_FIELDS)
+        if boundary not in BOUNDARIES or unknown:
+            raise ValueError(f"{path}: row {n}: unknown boundary or fields {boundary!r} {sorted(unknown)}; "
+                             f"boundaries are {BOUNDARIES}, fields {SCOPE_FIELDS}")
+        policy[boundary] = fields
+    return policy
+
+
+def _load_places(path: Path) -> dict[str, Place]:
+    """Every surface of the gazetteer (full names and aliases) -> its division; the first code wins a clash."""
+    places: dict[str, Place] = {}
+    for row in _rows(path):
+        if len(row) < 3:
+            continue
+        code, name, level = row[0].strip(), row[1].strip(), row[2].strip()
+        place = Place(code, name, level, row[3].strip() if len(row) > 3 else "")
+        places.setdefault(name, place)
+        for alias in (row[4].split(",") if len(row) > 4 else []):
+            if alias.strip():
+                places.setdefault(alias.strip(), place)
+    return places

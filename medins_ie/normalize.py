@@ -22,7 +22,7 @@ _GLOSS = re.compile(
     r"(?<=[\u3400-\u9fff])\((?:[a-zü]{0,6}[" + _TONED + r"][a-zü" + _TONED + r"]{0,6})\)"
     r"|[\u200b\u200c\u200d\u2060\ufeff\u00ad]"
 )
-_LOST_SPACES = re.compile(r"\?{2,}")
+_LOST_SPACES = re.compile(r"\?{2,}|(?<=\d)\?(?=[ \t]*(?:\||$))", re.M)  # runs, and "12,418.00?" cells
 
 
 @lru_cache(maxsize=4)
@@ -88,7 +88,7 @@ class Normalized:
 def normalize(text: str, table: dict[int, str]) -> Normalized:
     """Fold ``text`` with ``table``, blank runs of two or more ``?`` (lost spaces), and cut pinyin glosses."""
     folded = text.translate(table)
-    if "??" in folded:
+    if "?" in folded:
         folded = _LOST_SPACES.sub(lambda m: " " * len(m.group()), folded)
     cuts = [m.span() for m in _GLOSS.finditer(folded)]
     if not cuts:

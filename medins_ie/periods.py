@@ -31,15 +31,46 @@ def _iso(year: int, month: int, day: int) -> str:
 
 
 def resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
-            report: Optional[Resolved] = None) -> Optional[Resolved]:
+            report: Optional[Resolved] = None, now: Optional[str] = None) -> Optional[Resolved]:
+    """Dates for ``spec`` (see ``_resolve``); after 自X以来 a flow runs from X to the as-of date (spec 7.1).
+
+    ``now`` is the date the text gives for its information (截至目前, 今年以来 end there).
+    """
+    if spec.relative == "now":
+        if now is None:
+            return None
+        return Resolved(now, now, "instant") if stock else Resolved(now[:4] + "-01-01", now, "interval")
+    if spec.since and spec.from_publication and now is not None and spec.year_offset == 0:
+        return Resolved(now[:4] + "-01-01", now, "interval")  # 今年以来
+    out = _resolve(spec, year, stock, report)
+    if spec.start_from is not None and out is not None and not stock:
+        start = _resolve(spec.start_from, year, False, report)
+        if start is not None and start.start <= out.end:
+            return Resolved(start.start, out.end, "interval")
+    return out
+
+
+def _resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
+             report: Optional[Resolved] = None) -> Optional[Resolved]:
     """Dates for ``spec``; ``year`` fills a missing year; ``stock`` decides what an as-of date means.
 
     An as-of date (截至…, …底/末) is an instant for a stock and the year to that date for a flow.
     """
+    if spec.relative == "month" and report is not None:  # 本月 / 本月末: the report's last month
+        y, m = int(report.end[:4]), int(report.end[5:7])
+        if spec.asof:
+            end = _iso(y, m, _last_day(y, m))
+            return Resolved(end, end, "instant") if stock else Resolved(_iso(y, 1, 1), end, "interval")
+        return Resolved(_iso(y, m, 1), _iso(y, m, _last_day(y, m)), "interval")
     y = spec.year if spec.year is not None else year
     if y is None:
         return None
     y += spec.year_offset
+    if spec.asof and spec.year is None and spec.m1 in (None, 12) and spec.day is None and report is not None \
+            and report.kind == "interval" and int(report.end[:4]) == y and not report.end.endswith("12-31") \
+            and spec.name in ("year_end_word", "period_end"):
+        # 年末/期末 in a report of part of a year: the end of the report period (spec 7.1)
+        return Resolved(report.end, report.end, "instant") if stock else Resolved(report.start, report.end, "interval")
     if spec.name.endswith("bare_quarter"):  # "2024季度": the quarter number is lost
         if report is not None and report.year == y:
             return report

@@ -24,6 +24,7 @@ from .records import Document, Entity, Evidence, Meta, Period, Record, pack, unp
 from .recognize import find_periods, find_quantities, find_terms
 from .relate import Bound, Relater
 from .segment import segment
+from .structure import build_tree
 from . import tables as _tables
 from . import validate as _validate
 
@@ -80,20 +81,7 @@ class Extractor:
 
         relater = Relater(doc, model, info, terms, quantities, periods)
         found_tables = _tables.find_tables(doc, lines, relater, model)
-        in_table = {i for t in found_tables for i in t.line_indexes}
-        table_at = {t.line_indexes[0]: t for t in found_tables}
-        for idx, line in enumerate(lines):
-            if idx in in_table:
-                if idx in table_at:  # a table is bound where it starts, under the headings in force there
-                    _tables.bind_table(table_at[idx], relater)
-                continue
-            if line.kind == "heading":
-                relater.heading_line(line)
-            elif line.kind == "text":
-                if relater.line_is_short_heading(line):
-                    relater.short_heading(line)
-                else:
-                    relater.body(line.start, line.end)
+        relater.bind_tree(build_tree(doc, lines, found_tables, relater))
         bound = relater.bound
         relater.release()  # the event index and label cache are not needed to build records
         return self._build(original, norm, info, bound, quantities, periods, terms, found_tables)

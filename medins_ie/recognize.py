@@ -7,11 +7,15 @@ the results are plain tuples-with-names in normalized coordinates, merged in spa
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Optional
 
 from .model import Assignment, Model
 
+_SINCE_BEFORE = re.compile(r"[自从]\s*$")
+_SINCE_RIGHT_AFTER = re.compile(r"\s?(?:起|以来)")
+_SINCE_AFTER = re.compile(r"^[^,。;]{0,14}?(?:以来|起)")
 CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
@@ -51,6 +55,9 @@ class PeriodSpec:
     comparison: bool = False     # "比2023年末": the base of a comparison, not the period of a figure
     year_offset: int = 0         # "上年结余": the year before the one the context supplies
     from_publication: bool = False  # 去年/今年 count from the publication date, not from the report
+    relative: str = ""           # "month": 本月 (the report's last month); "period": 期末 (the end of the period)
+    since: bool = False          # "自2020年10月…以来": the start of a cumulative span
+    start_from: Optional["PeriodSpec"] = None   # an as-of date after 自X以来: the span starts at X
 
 
 @dataclass(slots=True)
@@ -99,6 +106,12 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         elif gd.get("end"):
             spec.m1 = spec.m2 = 12
             spec.asof = True
+        elif gd.get("now"):
+            spec.relative, spec.asof = "now", True
+        elif gd.get("rmonth"):
+            spec.relative = "month"
+        elif gd.get("pend"):
+            spec.relative, spec.asof = "period", True
         elif gd.get("prev"):
             spec.year_offset = -1
         elif gd.get("lastyear") or gd.get("thisyear"):
@@ -110,6 +123,10 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.asof = True
         if m.start() > 0 and text[m.start() - 1] in "比较":
             spec.comparison = True
+        if (_SINCE_BEFORE.search(text, max(0, m.start() - 2), m.start()) and
+                _SINCE_AFTER.search(text, m.end(), min(len(text), m.end() + 16))) or \
+                _SINCE_RIGHT_AFTER.match(text, m.end()):
+            spec.since = True  # 自2020年10月…以来, 2024年1月起
         out.append(spec)
     return out
 
@@ -203,5 +220,15 @@ def _cn_quantity(m, model: Model) -> Optional[Quantity]:
 def find_terms(text: str, model: Model, pos: int = 0, endpos: Optional[int] = None) -> list[Term]:
     """Leftmost-longest lexicon terms in ``text[pos:endpos]``."""
     endpos = len(text) if endpos is None else endpos
-    terms = model.terms
-    return [Term(m.start(), m.end(), terms[m.group()]) for m in model.term_re.finditer(text, pos, endpos)]
+    terms, places = model.terms, model.places
+    left_ok = model.meta.get("short_place_left", "")
+    out = []
+    for m in model.term_re.finditer(text, pos, endpos):
+        surface = m.group()
+        if len(surface) <= 2 and surface in places and m.start() > 0:
+            # a two-character place (浚县, 眉县) inside a word ("规范县外") is not a place
+            before = text[m.start() - 1]
+            if "\u4e00" <= before <= "\u9fff" and before not in left_ok:
+                continue
+        out.append(Term(m.start(), m.end(), terms[surface]))
+    return out

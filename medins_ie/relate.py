@@ -16,13 +16,16 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .meta import DocInfo
 from .model import Model
 from .periods import Resolved, resolve
 from .recognize import PeriodSpec, Quantity, Term
 from .segment import Line, is_short_heading, sentences
+
+if TYPE_CHECKING:
+    from .structure import Node
 
 MAX_PAREN_DEPTH = 16
 METRIC_HISTORY = 8    # metric words remembered per clause group (bounded: a sentence can be a whole page)
@@ -93,10 +96,31 @@ class Scope:
         new.quals = dict(self.quals)
         return new
 
+    def restrict(self, fields: frozenset[str]) -> "Scope":
+        """A copy keeping only the ``fields`` a boundary lets pass (the model's scoping policy)."""
+        out = self.copy()
+        if "scheme" not in fields:
+            out.scheme, out.fund, out.weak_scheme = None, None, False
+        if "account" not in fields:
+            out.account = None
+        if "metric" not in fields:
+            out.metric, out.metrics, out.weak_metric = None, (), False
+        if "period" not in fields:
+            out.period = None
+        if "region" not in fields:
+            out.region = None
+        if "status" not in fields:
+            out.status = None
+        if "qualifiers" not in fields:
+            out.quals = {}
+        if "includes" not in fields:
+            out.includes, out.heading_includes = (), ()
+        return out
+
     def overlay(self, other: "Scope") -> "Scope":
         """This scope with every field that ``other`` sets taking precedence."""
         out = self.copy()
-        if (other.scheme is not None and not (other.weak_scheme and self.scheme is not None)) \
+        if (other.scheme is not None and not (other.weak_scheme and (self.scheme is not None or self.fund is not None))) \
                 or other.fund is not None:  # a scheme named below replaces both levels
             out.scheme, out.fund = other.scheme or self.scheme, other.fund
             out.weak_scheme = other.weak_scheme
@@ -109,14 +133,26 @@ class Scope:
         out.quals.update(other.quals)
         if other.metrics:
             out.metrics = (self.metrics + other.metrics)[-METRIC_HISTORY:]
-        if other.period is not None and other.period.year is None and self.period is not None \
-                and self.period.year is not None:
-            out.period = replace(other.period, year=self.period.year)
+        if other.period is not None and other.period.year is None and self.period is not None:
+            if self.period.year is not None:
+                out.period = replace(other.period, year=self.period.year + self.period.year_offset)
+            elif self.period.year_offset and not other.period.relative:
+                # "上年结余" in a "上年数" column: the year before the year before
+                out.period = replace(other.period, year_offset=other.period.year_offset + self.period.year_offset)
         if other.includes:
             out.includes = other.includes
         if other.heading_includes:
             out.heading_includes = other.heading_includes
         return out
+
+
+@dataclass
+class SentenceEnd:
+    """What a sentence leaves behind: the includes in force, its final scope, its last level figure."""
+
+    includes: tuple[str, ...]
+    state: Scope
+    last_level: Optional[int]
 
 
 @dataclass(slots=True)
@@ -187,9 +223,7 @@ class Relater:
             self.doc_scope.status = ("planned", -1, -1)
         self.heading_stack: list[tuple[float, Scope]] = []
         if info.title is not None:  # what the title says holds for the whole document
-            title = self.label_scope(*info.title)
-            title.period = None
-            title.region = None
+            title = self.label_scope(*info.title).restrict(model.scoping["headline" if info.headline else "title"])
             # qualifiers of the title ("跨省异地就医…通报") describe the benefits, not IT or admin counts
             title.quals = {k: v[:3] + (TITLE_CLAUSE,) + v[4:] for k, v in title.quals.items()}
             self.doc_scope = self.doc_scope.overlay(title)
@@ -274,6 +308,8 @@ class Relater:
                     if any(sep in between for sep in _ENUM_SEPARATORS):
                         continue  # "城镇职工基本医疗保险、大额医疗补助、生育保险基金": the first scheme leads
                 self._apply_term(scope, item, clause=0, in_label=True)
+                if item.period is not None:  # "上年结余" in a row label: the year before the column's
+                    scope.period = item.period
                 if not keep_status:
                     scope.status = None
             elif kind == "p":
@@ -292,6 +328,9 @@ class Relater:
             ev = (a.label, term.start, term.end)
             f = a.field
             if f == "scheme":
+                if a.population and frame is not None and frame.parent_record is not None and \
+                        frame.base.scheme is not None and frame.base.scheme[0] in self.model.programme_schemes:
+                    continue  # "长护险参保476.3万人,其中职工121.5万人": the members of the programme
                 if frame is not None and scope.account_clause != clause:
                     scope.account = frame.base.account  # a new subject drops the last clause's account
                 if frame is not None:
@@ -346,54 +385,64 @@ class Relater:
                                       a.clause_scope, a.weak)
 
     # ------------------------------------------------------------ lines
-    def heading_line(self, line: Line) -> None:
-        label = line.label
-        scope = self.label_scope(*label) if label else Scope()
-        self.push_heading(line.level, scope)
-        if line.body_start is not None and line.body_start < line.end:
-            self.body(line.body_start, line.end)
+    def bind_tree(self, root: "Node") -> None:
+        """Bind every figure of the document by walking its tree (``structure.py``)."""
+        for child in root.children:
+            self._bind_node(child)
 
-    def short_heading(self, line: Line) -> None:
-        level = self.heading_stack[-1][0] if self.heading_stack else 1
-        self.push_heading(level, self.label_scope(line.start, line.end))
+    def _bind_node(self, node: "Node") -> None:
+        kind = node.kind
+        if kind == "table":
+            from .tables import bind_table
 
-    def body(self, start: int, end: int) -> None:
-        """Bind every quantity of a paragraph (one line of body text).
-
-        A paragraph ending with ``:`` (``拟支出明细如下:``) introduces the lines below it: its terms
-        hold for them until the next heading.
-        """
-        section = self.section_scope()
-        if self.doc[start:end].rstrip().endswith(":"):
-            self._body(start, end, section)
-            s, e = list(sentences(self.doc, start, end))[-1]
-            s = max(s, max(self.doc.rfind(ch, s, e) for ch in ",;") + 1)  # the clause that ends with ":"
-            intro = self.label_scope(s, e)
-            intro.period, intro.region, intro.quals = None, None, {}  # "县内各定点医药机构:" addresses, not scopes
-            level = self.heading_stack[-1][0] if self.heading_stack else 0
-            self.push_heading(level + 0.5, intro)  # type: ignore[arg-type]
+            bind_table(node.table, self)
             return
-        self._body(start, end, section)
+        depth = len(self.heading_stack)
+        if kind == "section":
+            scope = self.label_scope(*node.label) if node.label else Scope()
+            self.heading_stack.append((node.level, scope.restrict(self.model.scoping["heading"])))
+        elif kind in ("paragraph", "item", "intro"):
+            if kind == "item" and node.label is not None:
+                self.heading_stack.append((0, self.label_scope(*node.label).restrict(self.model.scoping["heading"])))
+            self._body(node.start, node.text_end, self.section_scope())
+            if kind == "intro" and node.label is not None:
+                frame = self.label_scope(*node.label).restrict(self.model.scoping["intro"])
+                self.heading_stack.append((0, frame))
+        for child in node.children:
+            self._bind_node(child)
+        del self.heading_stack[depth:]
 
     def _body(self, start: int, end: int, section: Scope) -> None:
         inline: Optional[Scope] = None
         carried: tuple[str, ...] = ()  # "(含生育保险)" holds until another scheme is named in the paragraph
+        before: Optional[SentenceEnd] = None
         for s, e in sentences(self.doc, start, end):
             head = self.doc[s:e].lstrip()
             offset = s + (e - s - len(head))
             marker = next((m for m in self.model.inline_markers if head.startswith(m)), None)
             if marker:
-                inline = None
+                inline, before = None, None  # 一是/二是 opens a sub-section: nothing carries into it
                 qs = [q for q in self._quantities_in(s, e) if not q.bare]
                 if not qs:
                     lab = self.label_scope(offset + len(marker), e)
                     inline = lab
                     continue
             base = section.overlay(inline) if inline is not None else section
+            parent = None
+            if before is not None and head.startswith(self.model.continuation_words):
+                # "…248.62万人。其中,参加职工医保52.84万人": the breakdown continues the sentence before it
+                base = base.overlay(before.state.restrict(self.model.scoping["continuation"]))
+                parent = before.last_level
             if carried and not base.includes:
                 base = base.copy()
                 base.includes = carried
-            carried = self.sentence(s, e, base)
+            if before is not None and parent is None and before.state.period is not None and \
+                    before.state.period is not base.period and not before.state.period.asof and \
+                    not before.state.period.since:
+                # the period a paragraph states holds for its next sentences until another is named
+                base = base.overlay(before.state.restrict(self.model.scoping["sentence"]))
+            before = self.sentence(s, e, base, parent)
+            carried = before.includes
 
     def _quantities_in(self, start: int, end: int) -> list[Quantity]:
         return _starting_in(self._q_starts, self.quantities, start, end)
@@ -405,13 +454,16 @@ class Relater:
         return is_short_heading(self.doc, line, len(qs), has_term)
 
     # ------------------------------------------------------------ the sentence machine
-    def sentence(self, start: int, end: int, base: Scope) -> tuple[str, ...]:
-        """Bind the quantities of one sentence; returns the ``includes`` still in force at its end."""
+    def sentence(self, start: int, end: int, base: Scope, parent: Optional[int] = None) -> "SentenceEnd":
+        """Bind the quantities of one sentence; says what is still in force at its end.
+
+        ``parent`` is the level figure of the sentence this one continues (a sentence opening with 其中).
+        """
         self.sentence_no += 1
         state = base.copy()
         state.explicit_scheme = False
         sentence_base = state.copy()
-        frames = [_Frame(base=sentence_base)]
+        frames = [_Frame(base=sentence_base, last_level=parent)]
         clause = 0
         book = 0
         clause_start: Optional[int] = None
@@ -498,6 +550,8 @@ class Relater:
             elif kind == "p":
                 if item.comparison:  # "比2023年末净增1.12万人": a change against that date
                     frame.cue = ("yoy_change", s, e)
+                elif item.asof and state.period is not None and state.period.since and state.period.start < s:
+                    state.period = replace(item, start_from=state.period)  # 自X以来…截至Y
                 else:
                     state.period = item
             elif kind == "q":
@@ -519,7 +573,7 @@ class Relater:
                     frame.resp_i += 1
                 if self._bind(item, use, frame, frames, clause) is not None:
                     frame.recent = []
-        return state.includes
+        return SentenceEnd(state.includes, state, frames[0].last_level)
 
     def _bind(self, q: Quantity, state: Scope, frame: _Frame, frames: list[_Frame], clause: int) -> Optional[int]:
         model = self.model
@@ -612,16 +666,22 @@ class Relater:
             scheme, scheme_ev = None, None
         elif scheme is None and metric in model.meta.get("default_scheme_metrics", ()):
             scheme = model.meta.get("default_scheme")
+        includes = tuple(x for x in includes if x != scheme)  # "其中:生育待遇支出" under "(含生育保险)"
         if includes:
             quals["includes"] = list(includes)
+        for key in model.unqualified.get(metric, ()):  # an enrollment figure is not an inpatient one
+            quals.pop(key, None)
 
         period_spec = state.period
         year = None
         stock = metric in model.stocks
         if period_spec is not None and period_spec.year is None:
-            year = self.info.published_year if period_spec.from_publication and self.info.published_year \
-                else self._context_year(frames)
-        period = resolve(period_spec, year, stock, self.info.report) if period_spec is not None else None
+            if period_spec.from_publication:  # 今年/去年: from the publication date, else the latest year written
+                year = self.info.published_year or self._latest_year(q.start) or self._context_year(frames)
+            else:
+                year = self._context_year(frames)
+        period = resolve(period_spec, year, stock, self.info.report, self.info.info_date) \
+            if period_spec is not None else None
         if period_spec is None and self.info.report is not None:
             period = self.info.report
         region = state.region[0] if state.region else None
@@ -700,6 +760,12 @@ class Relater:
     def _new_subject(self, frame: _Frame) -> bool:
         """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""
         return any(a.field in ("scheme", "account", "setting") for t in frame.recent for a in t.assignments)
+
+    def _latest_year(self, pos: int) -> Optional[int]:
+        """The latest year a period expression before ``pos`` writes out (a dateline without a year)."""
+        years = [p.year for p in self.periods[:bisect.bisect_left(self._p_starts, pos)]
+                 if p.year is not None and not p.comparison]
+        return max(years) if years else None
 
     def _context_year(self, frames: list[_Frame]) -> Optional[int]:
         for f in reversed(frames):

@@ -20,16 +20,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 from .model import Model
-from .recognize import Quantity
+from .recognize import PeriodSpec, Quantity
 from .records import Cell, Table
 from .segment import Line
+from .units import RATIO_METRICS, UnitHint, reader as unit_reader
 
 if TYPE_CHECKING:
     from .relate import Relater, Scope
 
 NUMERIC = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
-EMPTY_MARK = re.compile(r"^(?:--?|—+|-|/|、|\s*)$")
-UNIT_NOTE = re.compile(r"(?:单位\s*[:]?\s*\(?\s*(?P<u1>[^)\s]{1,12})\)?|\((?P<u2>[人次万亿元、,%家个月天]{1,12})\))")
+EMPTY_MARK = re.compile(r"^(?:--?|—+|-|/|、|×|x|\s*)$")
+UNIT_NOTE = re.compile(r"(?:单位\s*[:]?\s*\(?\s*(?P<u1>[^\s|]{1,12})\)?|\((?P<u2>[人次万亿元、,%家个月天]{1,12})\))")
 CAPTION_WORDS = ("表", "明细", "构成", "情况", "分配", "统计", "汇总", "单位")
 TOTAL_WORDS = ("合计", "总计", "小计", "小 计", "合 计", "总 计")
 GRAND_TOTAL_WORDS = ("总计", "合计")
@@ -40,7 +41,7 @@ _WHITESPACE = re.compile(r"\s+")
 _KV_LINE = re.compile(r"^[ \t]*[^:;\n]{1,8}:[^;\n]{0,40}(?:;[ \t]*[^:;\n]{1,8}:[^;\n]{0,40}){1,11};?[ \t]*$")
 _SUBROW_PREFIX = re.compile(r"^\s*(?:其中\s*[:]?)?\s*|\s+")
 _SENTENCE_PUNCT = re.compile(r"[。;,]")
-_CAPTION_NUMBER = re.compile(r"表\s*\d|附件")
+_CAPTION_NUMBER = re.compile(r"表\s*[\d一二三四五六七八九十]|附件")
 _ATTACHMENT = re.compile(r"^附件\s*\d")
 MAX_CELL_LEN = 30
 MAX_STREAM_CELL_LEN = 24
@@ -51,6 +52,7 @@ class RawCell:
     text: str
     start: int
     end: int
+    joined: bool = False       # pieces from two places (a row label wrapped round its values): text is the label
 
     @property
     def numeric(self) -> bool:
@@ -204,12 +206,22 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 continue
             kv_done = max(j, i + 1)
         line = lines[i]
+        if i >= pipes_done and line.kind in ("text", "heading") and "|" in doc[line.start:line.end]:
+            block, j = _scan_block(doc, lines, i, lambda ln: ln.kind in ("text", "heading") and
+                                   "|" in doc[ln.start:ln.end])
+            width = _pipe_row_width(doc, lines, block) if len(block) >= 2 else None
+            if width is not None:
+                for t in _table_from_pipe_rows(doc, lines, block, width, used):
+                    tables.append(t)
+                    used.update(t.line_indexes)
+                i = j
+                continue
         if i >= rows_done and line.kind in ("text", "heading") and _is_row_line(doc, line):
-            block, j = _scan_block(doc, lines, i, lambda ln: ln.kind in ("text", "heading") and _is_row_line(doc, ln))
+            block, j = _scan_rows(doc, lines, i)
             if len(block) >= 2 and _has_numbers(doc, lines, block):
-                t = _table_from_rows(doc, lines, block, used)
-                tables.append(t)
-                used.update(t.line_indexes)
+                for t in _table_from_rows(doc, lines, block, used):
+                    tables.append(t)
+                    used.update(t.line_indexes)
                 i = j
                 continue
             rows_done = max(j, i + 1)
@@ -243,7 +255,18 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 used.update(t.line_indexes)
         i = max(j, i + 1)
     tables.sort(key=lambda t: t.line_indexes[0])
+
+    def is_group(cell: RawCell) -> bool:  # a label naming an item (a metric word) is not a group
+        return not any(a.field == "metric" and not a.weak for t in relater.terms_in(cell.start, cell.end)
+                       for a in t.assignments)
+
+    def indent(cell: RawCell) -> int:  # leading white space before a label that opens its line
+        line_start = doc.rfind("\n", 0, cell.start) + 1
+        prefix = doc[line_start:cell.start]
+        return len(prefix) if not prefix.strip() else -1
+
     for t in tables:
+        _row_paths(t, is_group, indent)
         t.ctx_metric = _context_metric(doc, lines, t, relater)
     return tables
 
@@ -261,6 +284,40 @@ def _scan_block(doc: str, lines: list[Line], i: int, accepts: Callable[[Line], b
     return block, j
 
 
+def _scan_rows(doc: str, lines: list[Line], i: int) -> tuple[list[int], int]:
+    """A block of row lines; a short label line between two row lines (a wrapped row label) belongs to it."""
+    def is_row(ln: Line) -> bool:
+        return ln.kind in ("text", "heading") and _is_row_line(doc, ln)
+
+    def is_fragment(ln: Line) -> bool:
+        text = doc[ln.start:ln.end].strip()
+        return ln.kind in ("text", "heading") and 0 < len(text) <= 12 and not _SENTENCE_PUNCT.search(text) \
+            and not NUMERIC.match(text)
+
+    block, j = [], i
+    while j < len(lines):
+        ln = lines[j]
+        if not doc[ln.start:ln.end].strip():
+            j += 1
+            continue
+        if is_row(ln):
+            block.append(j)
+        elif block and is_fragment(ln):
+            k, fragments = j + 1, 1
+            while k < len(lines) and fragments <= 2 and (not doc[lines[k].start:lines[k].end].strip()
+                                                         or is_fragment(lines[k])):
+                fragments += bool(doc[lines[k].start:lines[k].end].strip())
+                k += 1
+            if k < len(lines) and fragments <= 2 and is_row(lines[k]):
+                block.append(j)
+            else:
+                break
+        else:
+            break
+        j += 1
+    return block, j
+
+
 def _has_numbers(doc: str, lines: list[Line], block: list[int]) -> bool:
     return any(NUMERIC.match(c.text) for k in block for c in _cells_of_row_line(doc, lines[k]))
 
@@ -273,6 +330,8 @@ def _attach_caption(doc: str, lines: list[Line], t: FoundTable, first: int, used
     if cap is not None:
         text = doc[lines[cap].start:lines[cap].end]
         t.caption = _raw(text, 0, len(text), lines[cap].start)
+        if "|" in text:  # "| 表9-3 医疗保障情况 | ||||": the caption is the filled cell
+            t.caption = next((c for c in _pipe_segments(doc, lines[cap]) if c.text), t.caption)
         t.unit_note = t.unit_note or _unit_note(text)
         t.line_indexes.insert(0, cap)
     t.line_indexes.sort()
@@ -287,25 +346,219 @@ def _unit_note(text: str) -> Optional[str]:
 
 # ------------------------------------------------------------------ grids
 
-def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[int]) -> FoundTable:
+def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[int]) -> list[FoundTable]:
+    """One row per line, cells split by tabs or runs of spaces."""
     grid = [_cells_of_row_line(doc, lines[k]) for k in block]
-    t = FoundTable(line_indexes=list(block), layout="rows")
     width = Counter(len(r) for r in grid if any(c.numeric for c in r)).most_common(1)[0][0]
+    return _tables_from_row_grid(doc, lines, block, grid, width, "rows", used)
+
+
+_PIPE = re.compile(r"\|")
+_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}\s*[、.]|\d{1,2}\s*[、.](?!\d)|\(\s*[一二三四五六七八九十\d]{1,3}\s*\))")
+_PLACE_ENDS = ("区", "县", "市", "州", "旗", "盟", "镇", "乡", "院", "心", "级", "计")
+_MD_RULE = re.compile(r"^:?-{3,}:?$")
+_YEAR_CELL = re.compile(r"^(?:19|20)\d{2}(?:年)?$")
+
+
+def _pipe_segments(doc: str, line: Line) -> list[RawCell]:
+    """The text between the ``|`` of a line; the first and last segment may be empty."""
+    text = doc[line.start:line.end]
+    out, pos = [], 0
+    for m in _PIPE.finditer(text):
+        out.append(_raw(text, pos, m.start(), line.start))
+        pos = m.end()
+    out.append(_raw(text, pos, len(text), line.start))
+    return out
+
+
+def _join_segments(segs: list[RawCell], more: list[RawCell]) -> list[RawCell]:
+    """A row continued on the next line: the text around the line break is one cell."""
+    if not segs:
+        return list(more)
+    a, b = segs[-1], more[0]
+    if not a.text:
+        merged = b
+    elif not b.text:
+        merged = a
+    else:  # a cell wrapped across the break
+        merged = RawCell(a.text + b.text, a.start, b.end)
+    return segs[:-1] + [merged] + more[1:]
+
+
+def _row_cells(segs: list[RawCell]) -> list[RawCell]:
+    """Cells of a pipe row: a leading and a trailing ``|`` only frame the row."""
+    cells = list(segs)
+    if cells and not cells[0].text:
+        cells = cells[1:]
+    if cells and not cells[-1].text:
+        cells = cells[:-1]
+    return cells
+
+
+def _pipe_row_width(doc: str, lines: list[Line], block: list[int]) -> Optional[int]:
+    """The width of a table written one row per line with ``|`` (None when rows are one cell per line)."""
+    widths = Counter()
+    single = 0
+    for k in block:
+        cells = _row_cells(_pipe_segments(doc, lines[k]))
+        if any(c.numeric for c in cells):
+            if len(cells) >= 2:
+                widths[len(cells)] += 1
+            else:
+                single += 1
+    if not widths or sum(widths.values()) < max(2, single):
+        return None
+    return widths.most_common(1)[0][0]
+
+
+def _table_from_pipe_rows(doc: str, lines: list[Line], block: list[int], width: int,
+                          used: set[int]) -> list["FoundTable"]:
+    """Rows written with ``|``; a row broken over lines (``X |⏎| Y``) is joined, and the ``|`` around the
+    break delimit an empty cell; lone ``|`` lines between rows are spacers."""
+    rows: list[list[RawCell]] = []
+    acc: list[RawCell] = []
+    for k in block:
+        segs = _pipe_segments(doc, lines[k])
+        alone = _row_cells(segs)
+        if acc:
+            joined = _join_segments(acc, segs)
+            if len(alone) >= width or len(_row_cells(joined)) > width:
+                if any(c.text for c in acc):
+                    rows.append(_row_cells(acc))
+                acc = []
+            else:
+                acc = joined
+                if len(_row_cells(acc)) >= width:
+                    rows.append(_row_cells(acc))
+                    acc = []
+                continue
+        if len(alone) >= width:
+            rows.append(alone)
+        else:
+            acc = segs
+    if acc and any(c.text for c in acc):
+        rows.append(_row_cells(acc))
+    return _tables_from_row_grid(doc, lines, block, rows, width, "rows", used)
+
+
+def _is_header_of_years(row: list[RawCell]) -> bool:
+    nums = [c for c in row if c.numeric]
+    return bool(nums) and all(_YEAR_CELL.match(c.text) for c in nums) and not row[0].numeric
+
+
+def _tables_from_row_grid(doc: str, lines: list[Line], block: list[int], grid: list[list[RawCell]], width: int,
+                          layout: str, used: set[int]) -> list["FoundTable"]:
+    """Tables printed one after another in one block are split at the caption of the next one."""
+    out: list[FoundTable] = []
+    start, seen_values = 0, False
+    for i, row in enumerate(grid):
+        filled = [c for c in row if c.text and not c.empty]
+        if seen_values and not any(c.numeric for c in row) and 1 <= len(filled) <= 2 and \
+                any(_CAPTION_NUMBER.search(c.text) or c.text.rstrip().endswith("表") for c in filled):
+            out += _one_row_grid(doc, lines, _lines_of(grid[start:i], lines, block), grid[start:i], width, layout,
+                                 used)
+            start, seen_values = i, False
+        seen_values = seen_values or any(c.numeric for c in row)
+    rest = _lines_of(grid[start:], lines, block) if start else block
+    out += _one_row_grid(doc, lines, rest, grid[start:], width, layout, used)
+    for before, after in zip(out, out[1:]):  # one unit note above the first table holds for the others
+        after.unit_note = after.unit_note or before.unit_note
+    return out
+
+
+def _lines_of(rows: list[list[RawCell]], lines: list[Line], block: list[int]) -> list[int]:
+    """The block lines that hold ``rows``."""
+    cells = [c for r in rows for c in r if c.text]
+    if not cells:
+        return []
+    lo, hi = min(c.start for c in cells), max(c.end for c in cells)
+    return [k for k in block if lines[k].end >= lo and lines[k].start <= hi]
+
+
+def _one_row_grid(doc: str, lines: list[Line], block: list[int], grid: list[list[RawCell]], width: int,
+                  layout: str, used: set[int]) -> list["FoundTable"]:
+    """Caption, unit note, header and body from rows of cells; side-by-side halves become two tables."""
+    if not block:
+        return []
+    t = FoundTable(line_indexes=list(block), layout=layout)
     header: list[list[Optional[RawCell]]] = []
     body: list[list[Optional[RawCell]]] = []
+    pending: Optional[RawCell] = None
     for row in grid:
-        if not body and not any(c.numeric for c in row):
-            if len(row) == 1 and _unit_note(row[0].text):
-                t.unit_note = _unit_note(row[0].text)
+        filled = [c for c in row if c.text and not c.empty]
+        is_value_row = any(c.numeric for c in row) and not (not body and _is_header_of_years(row))
+        if not body and not is_value_row:
+            if len(filled) <= 1 or (len(filled) == 2 and any(_CAPTION_NUMBER.match(c.text) for c in filled)):
+                if len(filled) == 2:  # "表一 | 职工基本医疗保险基金收支表": number and name make one caption
+                    filled = [RawCell(filled[0].text + " " + filled[1].text, filled[0].start, filled[1].end)]
+                for c in filled:
+                    note = _unit_note(c.text)
+                    if note and len(c.text) <= 16:
+                        t.unit_note = t.unit_note or note
+                    elif t.caption is None and not _is_latin(c.text):
+                        t.caption = c
+                        t.unit_note = t.unit_note or note
                 continue
-            header.append(list(row))
-        else:
-            body.append(list(row) + [None] * (width - len(row)) if len(row) < width else list(row))
-    if header and len(header[-1]) == width - 1:
-        header = [[None] + list(h) if len(h) == width - 1 else h for h in header]  # " | 收入 | 支出": no corner
-    _attach_caption(doc, lines, t, block[0], used)
-    _finish_grid(t, header, body, width)
-    return t
+            if len(filled) >= 2 and all(_is_latin(c.text) or c.numeric for c in filled[1:]) and \
+                    _is_latin(filled[-1].text) and header:
+                continue  # an English gloss of the header
+            if all(_MD_RULE.match(c.text) for c in filled):
+                continue  # a markdown rule row (|:---|---:|)
+            # a header one cell short has no corner cell (" | 收入 | 支出"): its cells sit over the values
+            header.append([None] * (width - len(row)) + [c if c.text else None for c in row])
+            continue
+        if len(row) > width and not any(c.numeric for c in row[:len(row) - width + 1]):
+            # "全  市" split at its inner spaces: the leading pieces are one label
+            k = len(row) - width + 1
+            row = [RawCell("".join(c.text for c in row[:k]), row[0].start, row[k - 1].end)] + row[k:]
+        if len(row) == 1 and not row[0].numeric and body:
+            label = body[-1][0]
+            if label is not None and not label.text.endswith(_PLACE_ENDS) and row[0].text.endswith(_PLACE_ENDS):
+                # "高新技术产业 … values" then "开发区": the label wraps round its values
+                body[-1][0] = RawCell(label.text + row[0].text, label.start, label.end, joined=True)
+                continue
+            pending = row[0]
+            continue
+        if pending is not None and row and not row[0].numeric:
+            # "城乡一体化" alone, then "示范区 … values": the label starts on the line above
+            row = [RawCell(pending.text + row[0].text, pending.start, row[0].end, joined=True)] + row[1:]
+        pending = None
+        body.append([c if c.text and not c.empty else None for c in row] + [None] * max(0, width - len(row)))
+    if header and len(header) > 1:
+        header = header[-2:] if all(sum(1 for c in h if c is not None) >= 2 for h in header[-2:]) else header[-1:]
+    if t.caption is None:
+        _attach_caption(doc, lines, t, block[0], used)
+    elif t.unit_note is None:  # a unit note line above the caption row
+        for k in _caption_before(doc, lines, block[0], used)[1]:
+            t.unit_note = t.unit_note or _unit_note(doc[lines[k].start:lines[k].end])
+    halves = _side_by_side(header, width)
+    if halves is None:
+        _finish_grid(t, header, body, width)
+        return [t]
+    out = []
+    for lo, hi in halves:
+        part = FoundTable(line_indexes=list(t.line_indexes), layout=layout, caption=t.caption,
+                          unit_note=t.unit_note)
+        _finish_grid(part, [h[lo:hi] for h in header], [r[lo:hi] for r in body], hi - lo)
+        out.append(part)
+    return out
+
+
+def _is_latin(text: str) -> bool:
+    letters = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return letters >= 3 and letters >= 0.5 * len(text.replace(" ", ""))
+
+
+def _side_by_side(header: list[list[Optional[RawCell]]], width: int) -> Optional[list[tuple[int, int]]]:
+    """Two tables printed side by side (income | expenditure): the header repeats itself half way."""
+    if not header or width < 4 or width % 2:
+        return None
+    h = header[-1]
+    half = width // 2
+    key = [_WHITESPACE.sub("", c.text) if c is not None else "" for c in h]
+    if key[:half] == key[half:] and any(key[:half]):
+        return [(0, half), (half, width)]
+    return None
 
 
 def _pipe_stream(doc: str, lines: list[Line], block: list[int]) -> list[tuple[Optional[RawCell], bool, int]]:
@@ -625,21 +878,42 @@ def _finish_grid(t: FoundTable, header: list[list[Optional[RawCell]]], body: lis
             if cell is not None and (not path or path[-1] is not cell):
                 path.append(cell)
         t.col_paths.append(path)
+    _row_paths(t, lambda cell: True)
+
+
+def _row_paths(t: FoundTable, is_group: Callable[[RawCell], bool],
+               indent: Callable[[RawCell], int] = lambda c: -1) -> None:
+    """Every body row's label path: its own labels under the rows it is part of, under the group a
+    label-only row opened above it.
+
+    ``is_group`` says whether a label-only row names a group ("基本医疗保险") or is an item whose values are
+    missing ("七、上级补助收入" with empty cells). A row opening with 其中, and the rows indented like it, are
+    parts of the row above them ("五、年末滚存结余 / 其中:统筹基金 / 个人账户"); a numbered or total row is a
+    top-level row again. ``indent`` is a label's indentation on its line (-1 when unknown).
+    """
+    lc = t.label_cols
     t.row_paths = []
     carry: list[Optional[RawCell]] = [None] * lc
     group: Optional[RawCell] = None
-    for row in body:
+    chain: list[tuple[int, int, RawCell, bool]] = []   # open rows: (level, indentation, label, in a 其中 list)
+    for row in t.rows:
         labels = row[:lc]
         has_values = any(c is not None and c.numeric for c in row[lc:])
-        if not has_values and any(c is not None and c.text for c in row):
-            # a label-only row names the group of the rows below it
-            group = next(c for c in row if c is not None and c.text)
+        label = next((c for c in row if c is not None and c.text), None)
+        if not has_values and label is not None and is_group(label):
+            group = label  # a label-only row names the group of the rows below it
+            chain = []
             t.row_paths.append([group])
             continue
         first = next((c for c in labels if c is not None), None)
         if first is not None and first.text.replace(" ", "") in GRAND_TOTAL_WORDS:
             group = None  # a grand total closes the group
         path: list[RawCell] = [group] if group is not None else []
+        if lc == 1 and first is not None:
+            level, in_list = _row_level(first, indent(first), chain)
+            chain = [c for c in chain if c[0] < level] + [(level, indent(first), first, in_list)]
+            t.row_paths.append(path + [c[2] for c in chain])
+            continue
         for i, c in enumerate(labels):
             if c is not None:
                 carry[i] = c
@@ -648,6 +922,26 @@ def _finish_grid(t: FoundTable, header: list[list[Optional[RawCell]]], body: lis
             if carry[i] is not None:
                 path.append(carry[i])
         t.row_paths.append(path)
+
+
+def _row_level(label: RawCell, ind: int, chain: list[tuple[int, int, RawCell, bool]]) -> tuple[int, bool]:
+    """How deep a row sits under the rows above it, and whether it belongs to a 其中 list."""
+    text = label.text.strip()
+    if _NUMBERED.match(text) or text.replace(" ", "") in TOTAL_WORDS or text.replace(" ", "").endswith("小计"):
+        return 0, False
+    if text.startswith("其中"):
+        return (chain[-1][0] + 1 if chain else 0), True
+    if ind >= 0:
+        same = [c for c in chain if c[1] == ind]
+        if same:
+            return same[-1][0], same[-1][3]
+        if chain and chain[-1][1] >= 0 and ind > chain[-1][1]:
+            last = chain[-1]
+            return (last[0], True) if last[3] else (last[0] + 1, True)
+        return 0, False
+    if chain and chain[-1][3]:  # no indentation to read: a 其中 list runs on
+        return chain[-1][0], True
+    return 0, False
 
 
 # ------------------------------------------------------------------ binding
@@ -673,30 +967,42 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     if t.problem:
         return
     model = relater.model
+    units = unit_reader(model)
     base = relater.section_scope()
     if t.caption is not None:
         caption = relater.label_scope(t.caption.start, t.caption.end)
         if caption.scheme is not None:  # the caption is the table's own heading: even 医保 there names its scope
             caption.weak_scheme = False
         base = base.overlay(caption)
-    money_factor, count_units = _units_from_note(t.unit_note, model, relater)
-    note_has_money = bool(t.unit_note and "元" in t.unit_note)
-    col_scopes = [base.overlay(relater.label_scope_cells(path)) for path in t.col_paths]
+    # units, innermost first: row labels, column headers, the caption, the unit note
+    outer = [h for h in (units.hint(t.caption.text) if t.caption else None,
+                         units.hint("单位:" + t.unit_note) if t.unit_note else None) if h is not None]
+    col_scopes = [base.overlay(_with_year_cell(relater.label_scope_cells(path), path)) for path in t.col_paths]
     col_cues = [relater.cue_of_cells(path) for path in t.col_paths]
-    col_units = []  # a header's own unit note ("次均救助(元)") beats the table's
-    for path in t.col_paths:
-        note = next((_unit_note(c.text) for c in reversed(path) if c is not None and _unit_note(c.text)), None)
-        col_units.append(_units_from_note(note, model, relater) if note and "元" in note else None)
+    col_hints = [[h for h in (units.hint(c.text) for c in reversed(path) if c is not None) if h is not None]
+                 for path in t.col_paths]
     col_own = []  # a column's own strong metric, which beats a weak one in the row label
     for path in t.col_paths:
         own = relater.label_scope_cells(path)
         col_own.append(own.metric if own.metric is not None and not own.weak_metric else None)
     last_row_scheme = None
+    prose_factor = relater.prose_money_factor()
+    place_rows = _is_place_column(t, model)
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         row_scope = relater.label_scope_cells(path)
         row_cue = relater.cue_of_cells(path)
-        if row_scope.scheme is not None or row_scope.fund is not None:
+        row_hints = [h for h in (units.hint(c.text) for c in reversed(path)) if h is not None]
+        if place_rows and path and row_scope.region is None:
+            # a row of a place column ("县(市、区)") is about the place it names, as written
+            name = _WHITESPACE.sub("", path[-1].text)
+            if name.replace(" ", "") not in TOTAL_WORDS and not any(
+                    a.field == "region" for t_ in relater.terms_in(path[-1].start, path[-1].end) for a in t_.assignments):
+                known = next((a.label for a in model.terms.get(name, ()) if a.field == "region"), None)
+                if known == "@issuer":  # "全  市"
+                    known = relater.info.region
+                row_scope.region = (known or name, path[-1].start, path[-1].end)
+        if (row_scope.scheme is not None and not row_scope.weak_scheme) or row_scope.fund is not None:
             last_row_scheme = (row_scope.scheme, row_scope.fund)
         elif row_scope.account is not None and last_row_scheme is not None and path and any(
                 a.field == "account" for a in model.terms.get(_SUBROW_PREFIX.sub("", path[-1].text), ())):
@@ -715,8 +1021,8 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
                 continue
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
-            factor = col_units[c][0] if c < len(col_units) and col_units[c] else money_factor
-            q = _cell_quantity(cell, scope, factor, count_units, model, note_has_money)
+            hints = row_hints + (col_hints[c] if c < len(col_hints) else []) + outer
+            q = _cell_quantity(cell, scope, hints, prose_factor, model)
             cue = row_cue or (col_cues[c] if c < len(col_cues) else None)  # rows may be wider than the header
             idx = relater.bind_cell(q, scope, cue)
             if idx is not None:
@@ -727,47 +1033,59 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
                 relater.sentence(cell.start, cell.end, base)  # "市中心调剂2500万元" inside a header
 
 
-def _units_from_note(note: Optional[str], model: Model, relater: "Relater") -> tuple[float, set[str]]:
-    """Money multiplier and the count units a unit note names (``(人次、万元)`` -> 1e4, {person_time})."""
-    counts: set[str] = set()
-    factor = None
-    if note:
-        for surface, mult in sorted(model.multipliers.items(), key=lambda kv: -len(kv[0])):
-            if surface + "元" in note:
-                factor = mult
+def _is_place_column(t: FoundTable, model: Model) -> bool:
+    """Whether the row labels are places: the label column's header names places (县(市、区), 地区)."""
+    words = model.meta.get("place_column_words", ())
+    for path in t.col_paths[:max(1, t.label_cols)]:
+        for cell in path:
+            if cell is not None and any(w in _WHITESPACE.sub("", cell.text) for w in words):
+                return True
+    return False
+
+
+def _with_year_cell(scope: "Scope", path: list[RawCell]) -> "Scope":
+    """A header cell that is a bare year ("2015", "2023年") gives its column that year."""
+    if scope.period is None:
+        for cell in reversed(path):
+            if cell is not None and _YEAR_CELL.match(cell.text):
+                scope.period = PeriodSpec(cell.start, cell.end, "year", year=int(cell.text[:4]))
                 break
-        if factor is None and "元" in note:
-            factor = 1.0
-        for surface, unit in model.units.items():
-            if unit.type == "count" and surface in note and surface not in ("个",):
-                counts.add(unit.unit)
-    if factor is None:
-        factor = relater.prose_money_factor()
-    return factor, counts
+    return scope
 
 
-def _cell_quantity(cell: RawCell, scope: "Scope", money_factor: float, count_units: set[str],
-                   model: Model, note_has_money: bool = False) -> Quantity:
+def _cell_quantity(cell: RawCell, scope: "Scope", hints: list[UnitHint], prose_factor: float,
+                   model: Model) -> Quantity:
+    """The quantity of a numeric cell: its type, unit and scale from the innermost unit hint that fits."""
+    from .relate import natural_count
+
     text = cell.text.replace(",", "").replace("−", "-")
     if text.endswith("%"):
         return Quantity(cell.start, cell.end, round(float(text[:-1]), 6), "ratio", "%", "cell")
     value = float(text)
-    from .relate import natural_count
-
     metric = scope.metric[0] if scope.metric else None
     count_unit = natural_count(model, metric)
-    if count_unit is not None and (not note_has_money or count_unit in count_units):
+    for h in hints:
+        kind = h.resolve(metric, count_unit)
+        if kind is not None:
+            qtype, unit, mult = kind
+            if qtype == "amount":
+                return Quantity(cell.start, cell.end, round(value * mult, 6), "amount", "CNY", "cell",
+                                multiplier=mult, per=h.per)
+            return Quantity(cell.start, cell.end, round(value * mult, 6), qtype, unit, "cell", multiplier=mult)
+    if count_unit is not None:
         return Quantity(cell.start, cell.end, value, "count", count_unit, "cell")
-    if metric == "reimbursement_ratio" or metric == "coverage_rate":
+    if metric in RATIO_METRICS:
         return Quantity(cell.start, cell.end, value, "ratio", "%", "cell")
-    return Quantity(cell.start, cell.end, round(value * money_factor, 6), "amount", "CNY", "cell",
-                    multiplier=money_factor)
+    return Quantity(cell.start, cell.end, round(value * prose_factor, 6), "amount", "CNY", "cell",
+                    multiplier=prose_factor)
 
 
 def to_public(t: FoundTable, ids: dict[int, str], span: Callable[[int, int], tuple[int, int]],
               original: str) -> Table:
     """The user-facing ``Table`` (spans into the original string)."""
     def text_of(c: RawCell) -> str:
+        if c.joined:
+            return _WHITESPACE.sub("", c.text)
         s, e = span(c.start, c.end)
         return _WHITESPACE.sub("", original[s:e])  # a header split over lines reads as one
 
