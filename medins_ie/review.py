@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Union
 
-from .records import Document, Record
+from .records import Cell, Document, Record
 from .taxonomy import Taxonomy, default_taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,8 +163,8 @@ def write_review(paths: Sequence[str], output: Optional[str] = None, model: Opti
     items = review_files(paths, extractor, errors=errors, encoding=encoding, html=html)
     failed = [it for it in items if it.error]
     for it in failed:
-        print(f"medins-ie: {it.error}" if it.name in it.error else f"medins-ie: {it.name}: {it.error}",
-              file=sys.stderr)
+        err = it.error or ""
+        print(f"medins-ie: {err}" if it.name in err else f"medins-ie: {it.name}: {err}", file=sys.stderr)
     page = render_page(items, title=title)
     if output and output != "-":
         Path(output).write_text(page, encoding="utf-8")
@@ -350,7 +350,7 @@ def _text_html(text: str, doc: Document, labels: _Labels, u16: Callable[[int], i
 def _record_row(r: Record, u16: Callable[[int], int], labels: _Labels, rec_ix: dict[str, int]) -> list[Any]:
     # texts that a span of the page can give are left out (the script reads them off the text): smaller pages
     p = r.period
-    period = None if p is None else ([None, u16(p.span[0]), u16(p.span[1])] if p.span else [p.text, None, None]) \
+    period: Optional[list[Any]] = None if p is None else ([None, u16(p.span[0]), u16(p.span[1])] if p.span else [p.text, None, None]) \
         + [p.start, p.end, p.kind]
     return [r.id, r.type, r.value, r.unit, r.text, u16(r.span[0]), u16(r.span[1]), labels.scheme(r.scheme),
             r.account, labels.metric(r.metric), r.measure, r.status, period, r.region, r.qualifiers,
@@ -379,11 +379,11 @@ def _tables_html(doc: Document, u16: Callable[[int], int], rec_ix: dict[str, int
         n_cols = max([c.col for c in t.cells] + [len(h) - 1 for h in t.header_rows] + [0]) + 1
         if t.header_rows:
             out.append("<thead>")
-            for row in t.header_rows:
-                out.append("<tr>" + "".join(f"<th>{_esc(h)}</th>" for h in row)
-                           + "<th></th>" * (n_cols - len(row)) + "</tr>")
+            for hrow in t.header_rows:
+                out.append("<tr>" + "".join(f"<th>{_esc(h)}</th>" for h in hrow)
+                           + "<th></th>" * (n_cols - len(hrow)) + "</tr>")
             out.append("</thead>")
-        rows: dict[int, dict[int, Any]] = {}
+        rows: dict[int, dict[int, Cell]] = {}
         heads: dict[int, list[str]] = {}
         for c in t.cells:
             rows.setdefault(c.row, {})[c.col] = c
@@ -394,15 +394,15 @@ def _tables_html(doc: Document, u16: Callable[[int], int], rec_ix: dict[str, int
             cells = rows[row]
             out.append("<tr>")
             for col in range(n_cols):
-                c = cells.get(col)
-                if c is None:
+                cell = cells.get(col)
+                if cell is None:
                     label = " / ".join(heads.get(row, [])) if col == 0 else ""
                     out.append(f"<th>{_esc(label)}</th>" if col == 0 else "<td></td>")
-                elif c.record is not None and c.record in rec_ix:
-                    out.append(f"<td class=\"c\" data-r=\"{rec_ix[c.record]}\" title=\"{_esc(c.record)}\">"
-                               f"{_esc(c.text)}</td>")
+                elif cell.record is not None and cell.record in rec_ix:
+                    out.append(f"<td class=\"c\" data-r=\"{rec_ix[cell.record]}\" title=\"{_esc(cell.record)}\">"
+                               f"{_esc(cell.text)}</td>")
                 else:
-                    out.append(f"<td>{_esc(c.text)}</td>")
+                    out.append(f"<td>{_esc(cell.text)}</td>")
             out.append("</tr>")
         out.append("</tbody></table></div>")
     return "".join(out)

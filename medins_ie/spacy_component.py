@@ -110,8 +110,8 @@ class MedinsComponent:
         result = self.extractor.extract(doc.text)
         doc = align(doc, _boundaries(result))
         doc._.medins = result
-        doc.spans[self.spans_key] = [_span(doc, r.span, self.label(r), span_id=r.id) for r in result.records]
-        doc.spans[self.entities_key] = [_span(doc, e.span, e.label, kb_id=e.value or "") for e in result.entities]
+        doc.spans[self.spans_key] = _spans(doc, ((r.span, self.label(r), r.id, "") for r in result.records))
+        doc.spans[self.entities_key] = _spans(doc, ((e.span, e.label, "", e.value or "") for e in result.entities))
         return doc
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 16) -> Iterator[Doc]:
@@ -165,10 +165,15 @@ def _boundaries(result: Document) -> set[int]:
     return cuts
 
 
-def _span(doc: Doc, span: tuple[int, int], label: str, span_id: str = "", kb_id: str = "") -> Span:
-    out = doc.char_span(span[0], span[1], label=label, kb_id=kb_id, span_id=span_id)
-    if out is None:  # a boundary in a token's trailing space: cannot be split, keep the nearest tokens
-        out = doc.char_span(span[0], span[1], label=label, kb_id=kb_id, span_id=span_id, alignment_mode="expand")
+def _spans(doc: Doc, items: Iterable[tuple[tuple[int, int], str, str, str]]) -> list[Span]:
+    """Spans for ``(span, label, span_id, kb_id)`` items; boundaries are token boundaries after ``align``."""
+    out = []
+    for (start, end), label, span_id, kb_id in items:
+        span = doc.char_span(start, end, label=label, kb_id=kb_id, span_id=span_id)
+        if span is None:  # a boundary in a token's trailing space cannot be split: take the tokens around it
+            span = doc.char_span(start, end, label=label, kb_id=kb_id, span_id=span_id, alignment_mode="expand")
+        if span is not None:
+            out.append(span)
     return out
 
 
@@ -210,7 +215,7 @@ def align(doc: Doc, cuts: Iterable[int]) -> Doc:
                 pieces = _pieces(tok.text, offsets)
                 retok.split(tok, pieces, heads=[(tok, 0)] * len(pieces))
     for key, spans in groups.items():
-        new.spans[key] = [_span(new, (s, e), label, span_id=sid, kb_id=kb) for s, e, label, kb, sid in spans]
+        new.spans[key] = _spans(new, (((s, e), label, sid, kb) for s, e, label, kb, sid in spans))
     return new
 
 
