@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
-from .model import Model, load_model
+from .model import Model, ModelError, load_model
 from .pipeline import Extractor
 from .records import Cell, Document, Entity, Evidence, Finding, Meta, Period, Record, Table
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 __all__ = ["extract", "extract_file", "extract_html", "load", "Extractor", "Document", "Record", "Entity",
-           "Evidence", "Finding", "Meta", "Period", "Table", "Cell", "Model", "load_model", "__version__"]
+           "Evidence", "Finding", "Meta", "Period", "Table", "Cell", "Model", "ModelError", "load_model", "__version__"]
 
 
 @lru_cache(maxsize=1)
@@ -54,14 +54,20 @@ def extract_file(path: Union[str, Path], errors: str = "strict", encoding: Optio
     """Read a file (UTF-8, UTF-8 with BOM, GB18030/GBK or Big5, detected) and extract it.
 
     HTML files are recognised and read through ``extract_html``. The encoding used is recorded in
-    ``doc.meta.warnings``; undecodable bytes raise ``medins_ie.io.DecodeError`` naming the file and
-    offset, unless ``errors="replace"``.
+    ``doc.meta.warnings`` and the decoded text is ``doc.text``; undecodable bytes raise
+    ``medins_ie.io.DecodeError`` naming the file and offset, unless ``errors="replace"``; a PDF, an
+    image or other binary file raises ``ValueError`` saying what it is.
     """
     from .html import looks_like_html
-    from .io import read_file
+    from .io import binary_kind, decode_bytes
 
-    decoded: "DecodedText" = read_file(path, errors=errors, encoding=encoding)
+    data = Path(path).read_bytes()
+    kind = binary_kind(data)
+    if kind is not None:
+        raise ValueError(f"{path} is {kind}, not text: convert it to text (or HTML) first")
+    decoded: "DecodedText" = decode_bytes(data, name=str(path), errors=errors, encoding=encoding)
     ex = extractor or _default()
     doc = extract_html(decoded.text, ex) if looks_like_html(decoded.text) else ex.extract(decoded.text)
     doc.meta.warnings = [f"read as {decoded.encoding}"] + list(decoded.warnings) + doc.meta.warnings
+    doc.text = decoded.text
     return doc

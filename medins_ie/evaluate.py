@@ -1,4 +1,4 @@
-"""Scoring against annotated fixtures, exactly as the output contract (the spec's ``RECORDS.md``) section 8.
+"""Scoring against annotated fixtures, as the output contract says (``docs/contract.md``, section 8).
 
 - A predicted record matches a gold record when their spans are equal (one prediction per gold record;
   a second prediction with the same span is spurious).
@@ -17,11 +17,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from .fixtures import gold_files, load_gold
+from .fixtures import check_fixture, gold_files, load_gold
 
 BINDING_FIELDS = ("scheme", "account", "metric", "measure", "status", "period", "region")
 EXACT_FIELDS = ("scheme", "account", "metric", "measure", "status", "period")
 REL_TOL = 1e-6
+MAX_PROBLEMS_SHOWN = 5     # per gold file, in a GoldError
+
+
+class GoldError(ValueError):
+    """Gold files that cannot be scored: each file with its problems (as ``medins-ie fixtures check`` finds them)."""
+
+    def __init__(self, problems: dict[str, list[str]]):
+        self.problems = problems
+        lines = [f"{len(problems)} gold file(s) are malformed; fix them (medins-ie fixtures check lists every "
+                 f"problem) before scoring:"]
+        for name, errs in problems.items():
+            lines.append(f"  {name}: {len(errs)} problem(s)")
+            lines.extend(f"    {e}" for e in errs[:MAX_PROBLEMS_SHOWN])
+            if len(errs) > MAX_PROBLEMS_SHOWN:
+                lines.append(f"    ... and {len(errs) - MAX_PROBLEMS_SHOWN} more")
+        super().__init__("\n".join(lines))
 
 
 def _period(rec: dict) -> Optional[tuple[Optional[str], Optional[str]]]:
@@ -44,6 +60,7 @@ def field_value(rec: dict, name: str) -> Any:
 
 
 def values_equal(a: Any, b: Any) -> bool:
+    """Whether two values are numbers equal within the scoring tolerance (``REL_TOL``)."""
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         return False
     return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=1e-9)
@@ -190,13 +207,22 @@ class Report:
         return kinds
 
     def format(self, diffs: bool = False) -> str:
-        lines = [f"{'document':32} {'gold':>5} {'pred':>5} {'ent P':>6} {'ent R':>6} {'ent F1':>6} "
+        """The score table (every document name in full); ``diffs`` adds each document's errors under a header."""
+        from .view import display_width
+
+        names = [d.name for d in self.documents] + ["TOTAL", "document"]
+        width = max(display_width(n) for n in names + [f"  (type {k})" for k in self.by_type()])
+
+        def cell(name: str) -> str:
+            return name + " " * (width - display_width(name))
+
+        lines = [f"{cell('document')} {'gold':>5} {'pred':>5} {'ent P':>6} {'ent R':>6} {'ent F1':>6} "
                  f"{'rec P':>6} {'rec R':>6} {'rec F1':>6}"]
 
         def row(name: str, c: Counts) -> str:
             s = c.scores()
             e, r = s["entity"], s["record"]
-            return (f"{name[:32]:32} {s['gold']:5d} {s['predicted']:5d} {e['precision']:6.3f} {e['recall']:6.3f} "
+            return (f"{cell(name)} {s['gold']:5d} {s['predicted']:5d} {e['precision']:6.3f} {e['recall']:6.3f} "
                     f"{e['f1']:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} {r['f1']:6.3f}")
 
         for d in self.documents:
@@ -208,22 +234,70 @@ class Report:
         lines.append("binding accuracy: " + "  ".join(f"{k}={v:.3f}" for k, v in b.items() if v is not None))
         lines.append(row("TOTAL", total))
         if diffs:
-            for d in self.documents:
-                for diff in d.diffs:
-                    lines.append(f"{d.name}\t{diff['kind']}\t{diff['text']}\t{diff['span']}\t"
-                                 + json.dumps(diff.get("fields") or diff.get("gold") or diff.get("pred"),
-                                              ensure_ascii=False))
+            lines.extend(self._format_diffs())
         return "\n".join(lines)
+
+    def _format_diffs(self) -> list[str]:
+        from .view import display_width
+
+        lines = ["", "Differences, per document. missed: a gold record with no prediction at its span; spurious: a "
+                 "prediction with no gold record; mismatch: the fields that differ (gold -> predicted)."]
+        for d in self.documents:
+            if not d.diffs:
+                continue
+            kinds = Counter(diff["kind"] for diff in d.diffs)
+            lines.append("")
+            lines.append(f"== {d.name}: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+            lines.append(f"   {'kind':9} {'span':>13}  {'text':14} detail")
+            for diff in d.diffs:
+                span = f"[{diff['span'][0]}, {diff['span'][1]}]"
+                if diff["kind"] == "mismatch":
+                    detail = "; ".join(f"{f}: {_short(v['gold'])} -> {_short(v['pred'])}"
+                                       for f, v in diff["fields"].items())
+                else:
+                    rec = diff.get("gold") or diff.get("pred") or {}
+                    detail = " ".join(_short(rec.get(k)) for k in ("type", "value", "unit", "scheme", "metric",
+                                                                   "measure", "period"))
+                text = diff["text"].replace("\n", "⏎")
+                pad = " " * max(1, 14 - display_width(text))
+                lines.append(f"   {diff['kind']:9} {span:>13}  {text}{pad}{detail}")
+        return lines
+
+
+def _short(value: Any) -> str:
+    """A field value as diff output shows it: periods as start..end, qualifiers as compact JSON."""
+    if value is None:
+        return "null"
+    if isinstance(value, tuple) and len(value) == 2:
+        return f"{value[0]}..{value[1]}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
 
 
 def evaluate(paths: Iterable[str | Path], extractor: Any = None) -> Report:
-    """Run ``extractor`` (default: the packaged model) over every fixture under ``paths`` and score it."""
+    """Run ``extractor`` (default: the packaged model) over every fixture under ``paths`` and score it.
+
+    Every gold file is validated first (spans, labels, periods, its text beside it); if any is malformed,
+    ``GoldError`` lists the problems and nothing is scored.
+    """
     if extractor is None:
         from . import load
 
         extractor = load()
+    files = gold_files(paths)
+    taxonomy = getattr(getattr(extractor, "model", None), "taxonomy", None)
+    problems = {}
+    for gold_path in files:
+        report = check_fixture(gold_path, taxonomy)
+        if report.errors:
+            problems[str(gold_path)] = report.errors
+    if problems:
+        raise GoldError(problems)
     results = []
-    for gold_path in gold_files(paths):
+    for gold_path in files:
         text, gold = load_gold(gold_path)
         doc = extractor.extract(text)
         pred = [r.to_dict(encode_json=False) for r in doc.records]

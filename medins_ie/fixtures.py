@@ -1,4 +1,4 @@
-"""Validation of annotated fixtures (``NAME.txt`` + ``NAME.gold.json``) against the spec."""
+"""Validation of annotated fixtures (``NAME.txt`` + ``NAME.gold.json``) against the contract (``docs/contract.md``, section 5)."""
 
 from __future__ import annotations
 
@@ -41,9 +41,21 @@ def gold_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def load_gold(gold_path: Path) -> tuple[str, dict[str, Any]]:
     """Return (document text, gold object) for a gold file; the text is read byte-exact as UTF-8."""
-    gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    try:
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(gold, dict):
+        raise ValueError("a gold file is a JSON object with 'document' and 'records'")
     txt_path = gold_path.with_name(gold.get("document") or gold_path.name[: -len(GOLD_SUFFIX)] + ".txt")
-    text = txt_path.read_bytes().decode("utf-8")
+    if not txt_path.is_file():
+        raise FileNotFoundError(f"its text is missing: expected {txt_path} (a gold file sits beside the text "
+                                f"it annotates, named by its 'document' key or NAME.txt)")
+    try:
+        text = txt_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{txt_path.name} is not UTF-8 (byte offset {exc.start}): spans count characters of "
+                         f"the UTF-8 text") from None
     return text, gold
 
 
@@ -106,6 +118,9 @@ def check_fixture(gold_path: Path, tax: Taxonomy | None = None) -> FixtureReport
     report = FixtureReport(gold_path)
     try:
         text, gold = load_gold(gold_path)
+    except FileNotFoundError as exc:
+        report.errors.append(str(exc))
+        return report
     except (OSError, ValueError) as exc:
         report.errors.append(f"cannot read: {exc}")
         return report
@@ -116,10 +131,17 @@ def check_fixture(gold_path: Path, tax: Taxonomy | None = None) -> FixtureReport
     report.n_records = len(records)
     seen: set[tuple[int, int]] = set()
     for i, rec in enumerate(records):
-        for err in check_record(rec, text, tax):
+        if not isinstance(rec, dict):
+            report.errors.append(f"record {i}: must be an object, not {type(rec).__name__}")
+            continue
+        try:
+            problems = check_record(rec, text, tax)
+        except TypeError:  # a list or object where a label belongs
+            problems = ["a field holds a list or object where a string or number belongs"]
+        for err in problems:
             report.errors.append(f"record {i} ({rec.get('text')!r}): {err}")
-        span = tuple(rec.get("span") or ())
-        if span in seen:
+        span = tuple(rec.get("span") or ()) if isinstance(rec.get("span"), list) else ()
+        if span and span in seen:
             report.errors.append(f"record {i} ({rec.get('text')!r}): duplicate span {list(span)}")
         seen.add(span)  # type: ignore[arg-type]
     return report

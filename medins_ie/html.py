@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import html as _html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Extractor
     from .records import Document, Meta, Period, Table
 
-__all__ = ["html_to_text", "extract_html", "looks_like_html"]
+__all__ = ["html_to_text", "extract_html", "prepare_html", "looks_like_html"]
 
 Span = tuple[int, int]
 
@@ -42,6 +42,8 @@ SNIFF_CHARS = 4096
 # marked sections HTMLParser accepts; any other ``<![`` makes it raise, so it is read as text
 MARKED_SECTIONS = frozenset({"temp", "cdata", "ignore", "include", "rcdata", "if", "else", "endif"})
 MARKED_SECTION = re.compile(r"<!\[([a-zA-Z][-_.a-zA-Z0-9]*)?")
+MAX_SPAN = 200         # a rowspan/colspan beyond this is read as this (a hostile page cannot blow up the text)
+FIGURE_CELL = re.compile(r"^[-−+]?[\d,.]+%?$")   # a merged figure is written once; its other places are empty
 EMPTY_CELL = "-"       # written for an empty first cell of a table row that has later cells
 PLACEHOLDER = "\x01"   # stands in for a '<' or '&' the parser must not see (same length, so offsets hold)
 TOKEN = re.compile(r"(?P<space>\s+)|(?P<entity>&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[a-zA-Z][a-zA-Z0-9]*;?))"
@@ -58,15 +60,27 @@ def html_to_text(html: str) -> tuple[str, list[int]]:
 
 def extract_html(html: str, extractor: Optional["Extractor"] = None) -> "Document":
     """Extract the figures of an HTML page; every span and text in the result refers to ``html`` itself."""
-    html = _check_html(html, "extract_html")
+    text, finish = prepare_html(html)
     if extractor is None:
         from . import load
 
         extractor = load()
+    return finish(extractor.extract(text))
+
+
+def prepare_html(html: str) -> tuple[str, Callable[["Document"], "Document"]]:
+    """The plain text to extract from for ``html``, and the function that maps the resulting Document onto ``html``.
+
+    ``extract_html`` in two steps, for callers that extract many pages at once (``Extractor.pipe``).
+    """
+    html = _check_html(html, "prepare_html")
     rendered = _render(html)
-    doc = extractor.extract(rendered.text)
-    _SpanMapper(html, rendered).map_document(doc)
-    return doc
+
+    def finish(doc: "Document") -> "Document":
+        _SpanMapper(html, rendered).map_document(doc)
+        return doc
+
+    return rendered.text, finish
 
 
 def looks_like_html(text: str) -> bool:
@@ -124,11 +138,28 @@ def _parser_safe(html: str) -> str:
 
 
 @dataclass
+class _Copy:
+    """A merged cell's rendered text with its source positions, written again where the merge reaches."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    rows_left: int = 0
+
+
+@dataclass
 class _TableState:
-    """Where the renderer is inside one open ``<table>``."""
+    """Where the renderer is inside one open ``<table>``: the row's cells and the merges reaching down."""
 
     cells_in_row: int = 0
     in_cell: bool = False
+    col: int = 0                                                 # column index of the next cell in the row
+    colspan: int = 1
+    rowspan: int = 1
+    below: dict[int, _Copy] = field(default_factory=dict)       # column -> a rowspan cell from a row above
+
+    def new_row(self) -> None:
+        self.cells_in_row, self.in_cell, self.col = 0, False, 0
 
 
 class _PageParser(HTMLParser):
@@ -165,11 +196,10 @@ class _PageParser(HTMLParser):
             self.out.line_break(pos)
             self._tables.append(_TableState())
         elif tag == "tr":
+            self._end_row(pos)
             self.out.line_break(pos)
-            if self._tables:
-                self._tables[-1] = _TableState()
         elif tag in CELLS:
-            self._start_cell(pos)
+            self._start_cell(pos, attrs)
         elif tag in BLOCKS:
             if tag == "pre":
                 self._pre += 1
@@ -180,33 +210,80 @@ class _PageParser(HTMLParser):
         if tag in HIDDEN:
             self._skip = max(0, self._skip - 1)
         elif tag == "table":
+            self._end_row(pos)
             self.out.line_break(pos)
             if self._tables:
                 self._tables.pop()
         elif tag == "tr":
+            self._end_row(pos)
             self.out.line_break(pos)
-            if self._tables:
-                self._tables[-1] = _TableState()
         elif tag in CELLS:
-            if self._tables:
-                self._tables[-1].in_cell = False
+            self._end_cell(pos)
             self.out.space(pos)
         elif tag in BLOCKS:
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
             self._block_edge(pos)
 
-    def _start_cell(self, pos: int) -> None:
+    def _start_cell(self, pos: int, attrs: list[tuple[str, Optional[str]]]) -> None:
         if not self._tables:            # a stray cell outside any table: just a word boundary
             self.out.space(pos)
             return
         state = self._tables[-1]
+        self._end_cell(pos)             # a cell left open (</td> omitted) ends where the next starts
+        self._fill_from_above(pos)
+        self._separate(state, pos)
+        state.in_cell = True
+        state.colspan, state.rowspan = _span_attr(attrs, "colspan"), _span_attr(attrs, "rowspan")
+        self.out.begin_cell()
+
+    def _separate(self, state: _TableState, pos: int) -> None:
         if state.cells_in_row:
             self.out.separator(pos)
         else:
             self.out.space(pos)
         state.cells_in_row += 1
-        state.in_cell = True
+
+    def _end_cell(self, pos: int) -> None:
+        """A cell closes: a colspan writes it again to its right, a rowspan leaves it for the rows below."""
+        if not self._tables or not self._tables[-1].in_cell:
+            return
+        state = self._tables[-1]
+        state.in_cell = False
+        text, starts, ends = self.out.end_cell()
+        copy = _Copy(text, starts, ends) if not FIGURE_CELL.match(text) else _Copy(
+            EMPTY_CELL, starts[:1], starts[:1]) if text else _Copy("", [], [])
+        for k in range(state.colspan):
+            if k:
+                self._separate(state, pos)
+                self.out.add_copy(copy.text, copy.starts, copy.ends)
+            if state.rowspan > 1:
+                state.below[state.col] = _Copy(copy.text, copy.starts, copy.ends, state.rowspan - 1)
+            state.col += 1
+            self._fill_from_above(pos)
+
+    def _fill_from_above(self, pos: int) -> None:
+        """Write the rowspan cells of the rows above that reach this row at the current column (and on)."""
+        state = self._tables[-1]
+        while state.col in state.below:
+            copy = state.below[state.col]
+            self._separate(state, pos)
+            self.out.add_copy(copy.text, copy.starts, copy.ends)
+            copy.rows_left -= 1
+            if not copy.rows_left:
+                del state.below[state.col]
+            state.col += 1
+
+    def _end_row(self, pos: int) -> None:
+        if not self._tables:
+            return
+        state = self._tables[-1]
+        self._end_cell(pos)
+        if state.cells_in_row:          # rowspan cells that reach past the last cell of this row
+            for col in sorted(c for c in state.below if c >= state.col):
+                state.col = col
+                self._fill_from_above(pos)
+        state.new_row()
 
     def _block_edge(self, pos: int) -> None:
         """A block element starts or ends: a new line, or a space inside a table cell."""
@@ -221,6 +298,16 @@ class _PageParser(HTMLParser):
             return
         pos = self._pos()
         self.out.add_text(self.html[pos:pos + len(data)], pos, keep_spaces=self._pre > 0)
+
+
+def _span_attr(attrs: list[tuple[str, Optional[str]]], name: str) -> int:
+    """A ``rowspan``/``colspan`` value: 1 when absent or unreadable, at most ``MAX_SPAN``."""
+    for key, value in attrs:
+        if key == name and value:
+            digits = re.match(r"\s*(\d+)", value)
+            if digits:
+                return max(1, min(int(digits.group(1)), MAX_SPAN))
+    return 1
 
 
 class _TextBuilder:
@@ -238,6 +325,8 @@ class _TextBuilder:
         self._pending_space: Optional[int] = None
         self._pending_break: Optional[int] = None
         self._pending_cells: list[int] = []
+        self._cell_open = False
+        self._cell_first: Optional[tuple[int, int]] = None    # (part, character) where the cell's text starts
 
     def build(self) -> Rendered:
         return Rendered("".join(self._parts), self._starts, self._ends)
@@ -259,6 +348,27 @@ class _TextBuilder:
         """A table cell starts at ``pos``: ``" | "`` after the previous cell, once text follows in the row."""
         self._pending_cells.append(pos)
         self._pending_space = None
+
+    def begin_cell(self) -> None:
+        """A table cell starts: its text is remembered until ``end_cell`` (for merged cells)."""
+        self._cell_open, self._cell_first = True, None
+
+    def end_cell(self) -> tuple[str, list[int], list[int]]:
+        """The text of the cell since ``begin_cell`` with the source range of every character."""
+        first = self._cell_first
+        self._cell_open, self._cell_first = False, None
+        if first is None:
+            return "", [], []
+        return "".join(self._parts[first[0]:]), self._starts[first[1]:], self._ends[first[1]:]
+
+    def add_copy(self, text: str, starts: list[int], ends: list[int]) -> None:
+        """Text written again at another place of a table (a merged cell), with its original source ranges."""
+        if text:
+            self._flush_pending()
+            self._parts.append(text)
+            self._starts.extend(starts)
+            self._ends.extend(ends)
+            self._line_has_text = True
 
     # ---------------------------------------------------------------- content
     def add_text(self, raw: str, pos: int, keep_spaces: bool = False) -> None:
@@ -309,6 +419,8 @@ class _TextBuilder:
         elif self._pending_space is not None:
             self._put(" ", self._pending_space, self._pending_space + 1)
         self._pending_space = None
+        if self._cell_open and self._cell_first is None:
+            self._cell_first = (len(self._parts), len(self._starts))
 
     def _flush_cells(self) -> None:
         """The separators of the cells started since the last text; a row's empty first cell becomes ``-``.
@@ -372,12 +484,20 @@ class _SpanMapper:
                 ev.span = self.span(ev.span)  # type: ignore[assignment]
                 ev.text = self.html[ev.span[0]:ev.span[1]]
             self._map_period(record.period)
+        seen: set[tuple] = set()
+        entities = []
         for entity in doc.entities:
             entity.span = self.span(entity.span)  # type: ignore[assignment]
             entity.text = self.html[entity.span[0]:entity.span[1]]
+            key = (entity.label, entity.span, entity.value)
+            if key not in seen:  # a merged cell written twice is one entity of the page
+                seen.add(key)
+                entities.append(entity)
+        doc.entities = entities
         for table in doc.tables:
             self._map_table(table)
         self._map_meta(doc.meta)
+        doc.text = self.html
 
     def _map_period(self, period: Optional["Period"]) -> None:
         if period is not None and period.span is not None:

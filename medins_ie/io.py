@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Union
 
-__all__ = ["DecodedText", "DecodeError", "decode_bytes", "read_file"]
+__all__ = ["DecodedText", "DecodeError", "decode_bytes", "read_file", "binary_kind"]
 
 ERRORS = ("strict", "replace")
 BOMS: tuple[tuple[bytes, str], ...] = (           # the BOM, and the codec for the bytes after it
@@ -110,6 +110,28 @@ def read_file(path: Union[str, "os.PathLike[str]"], errors: str = "strict",
     """The text of the file at ``path``, decoded as by ``decode_bytes`` (OSError passes through)."""
     data = Path(path).read_bytes()
     return decode_bytes(data, name=os.fspath(path), errors=errors, encoding=encoding)
+
+
+# (leading bytes, what the file is): formats people mistake for report text
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"), (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"), (b"GIF89a", "a GIF image"), (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx file)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Word/Excel 97-2003 file"), (b"\x1f\x8b", "a gzip archive"),
+    (b"{\\rtf", "an RTF document"),
+)
+SNIFF_BYTES = 8192
+
+
+def binary_kind(data: bytes) -> Optional[str]:
+    """What ``data`` is when it is not text (``"a PDF document"``, ``"binary data (NUL bytes)"``), else None."""
+    for magic, kind in SIGNATURES:
+        if data.startswith(magic):
+            return kind
+    if _bom_codec(data) and _bom_codec(data)[0].codec.startswith("utf-16"):
+        return None  # UTF-16 text has NUL bytes
+    if b"\x00" in data[:SNIFF_BYTES]:
+        return "binary data (NUL bytes)"
+    return None
 
 
 # ------------------------------------------------------------------ detection

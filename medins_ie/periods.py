@@ -71,7 +71,7 @@ def _resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
             and spec.name in ("year_end_word", "period_end"):
         # 年末/期末 in a report of part of a year: the end of the report period (spec 7.1)
         return Resolved(report.end, report.end, "instant") if stock else Resolved(report.start, report.end, "interval")
-    if spec.name.endswith("bare_quarter"):  # "2024季度": the quarter number is lost
+    if spec.number_lost:  # "2024季度": the quarter number is lost
         if report is not None and report.year == y:
             return report
         return Resolved(_iso(y, 1, 1), _iso(y, 12, 31), "interval")

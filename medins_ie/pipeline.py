@@ -12,10 +12,12 @@ import multiprocessing.context
 import os
 import pickle
 import sys
+import types
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from .meta import DocInfo, document_info
 from .model import Model, load_model
@@ -56,14 +58,16 @@ class Extractor:
         if len(text) > MAX_CHARS:
             raise ValueError(f"document of {len(text)} characters is longer than the limit of {MAX_CHARS}")
         if not text.strip():
-            return Document()
+            return Document(text=text)
         # the stages allocate many small acyclic objects; pausing the cyclic collector saves about a third
         # of the run time, and it is switched back on (if it was on) before returning
         collecting = gc.isenabled()
         gc.disable()
         try:
             norm = normalize(text, self.model.char_table)
-            return self._extract_normalized(text, norm)
+            doc = self._extract_normalized(text, norm)
+            doc.text = text
+            return doc
         finally:
             if collecting:
                 gc.enable()
@@ -141,8 +145,7 @@ class Extractor:
                 continue
             s, e = span(t.start, t.end)
             label = a.field if a.field in ("scheme", "account", "metric", "region") else (
-                "qualifier" if a.field in ("setting", "location", "settlement", "institution", "payment_method")
-                else a.field + "_cue")
+                "qualifier" if a.field in self.model.qualifier_fields else a.field + "_cue")
             entities.append(Entity(label, original[s:e], (s, e), a.label))
         entities.sort(key=lambda x: (x.span[0], x.span[1]))
 
@@ -157,9 +160,14 @@ class Extractor:
             meta.report_period = Period(original[pspan[0]:pspan[1]] if pspan else None, pspan,
                                         info.report.start, info.report.end, info.report.kind)
         public_tables = []
+        by_id = {r.id: r for r in records} if found_tables else {}
         for n, t in enumerate(found_tables, 1):
             pt = _tables.to_public(t, ids, span, original)
             pt.id = f"t{n}"
+            for cell in pt.cells:  # the figure of each cell, as its record reads it
+                rec = by_id.get(cell.record) if cell.record else None
+                if rec is not None:
+                    cell.value, cell.unit = rec.value, rec.unit
             public_tables.append(pt)
         document = Document(records=records, entities=entities, meta=meta, tables=public_tables)
         document.findings = _validate.check(document, bound, ids, found_tables, norm.text)
@@ -170,7 +178,9 @@ class Extractor:
         """Extract many documents, in input order.
 
         A document that cannot be processed yields an empty ``Document`` whose ``meta.warnings`` says
-        why, so one bad page never stops a batch. ``n_process > 1`` uses worker processes.
+        why, so one bad page never stops a batch. ``n_process > 1`` uses worker processes (``0``: one per
+        CPU); a plain script needs no ``if __name__ == "__main__":`` guard for them where the platform
+        has fork (Linux, macOS).
         """
         n_process = (os.cpu_count() or 1) if n_process < 1 else n_process
         if n_process == 1:
@@ -192,8 +202,8 @@ class Extractor:
                         more = False
                         break
                     k, batch = nxt
-                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, batch), None,
-                                   batch])
+                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, _shippable(batch)),
+                                   None, batch])
                 if not window:
                     return
                 head = window[0]
@@ -211,10 +221,14 @@ class Extractor:
                 yield from head[1]
 
     def _safe_extract(self, text: object) -> Document:
+        if isinstance(text, _NotText):
+            return Document(meta=Meta(warnings=[
+                f"TypeError: medins_ie.extract() takes the document text as str, not {text.type_name}"]))
         try:
             return self.extract(text)  # type: ignore[arg-type]
         except Exception as exc:  # a bad page must never stop a batch; the warning says what happened
-            return Document(meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
+            return Document(text=text if isinstance(text, str) else None,
+                            meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
 
 
 def _within(items: list, spans: list[tuple[int, int]]) -> list:
@@ -231,7 +245,8 @@ def _within(items: list, spans: list[tuple[int, int]]) -> list:
 
 
 def _resolve_overlaps(periods, quantities, terms):
-    """Periods beat bare numbers; quantities with a unit beat periods; terms inside either are dropped.
+    """Periods beat bare numbers; quantities with a unit beat periods, except a period that starts before the
+    quantity and holds all of it (前10个月); terms inside either are dropped.
 
     A term that contains a period wins over it: 比上年末 (holding 年末) is a comparison, and a metric word
     such as 上年结余 (holding 上年) keeps the period on the term.
@@ -262,6 +277,8 @@ def _resolve_overlaps(periods, quantities, terms):
             i -= 1
         if clash is None:
             q_keep.append(q)
+        elif p_spans[clash][0] < q.start and q.end <= p_spans[clash][1]:
+            continue  # a period written around the number ("前10个月") is a period, not a count of months
         elif not q.bare and q.unit_surface:
             q_keep.append(q)
             drop_periods.add(clash)
@@ -285,18 +302,50 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 
     A worker forked from the caller shares the caller's (often large) heap page by page, and both then pay
     copy-on-write faults that cost more than the parallel work gains. A forkserver that has only medins_ie
-    loaded avoids that. It needs the main module to be importable again (as spawn does), so a program read
-    from stdin falls back to plain fork; platforms without fork use spawn.
+    loaded avoids that. The workers never need the caller's main module (they run medins_ie code on
+    strings), so it is not re-imported in them: a script that calls ``pipe(n_process=2)`` works without an
+    ``if __name__ == "__main__":`` guard, as it does with fork. Platforms without fork use spawn, which
+    needs the guard.
     """
     methods = multiprocessing.get_all_start_methods()
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    if "forkserver" in methods and (main_file is None or os.path.isfile(main_file)):
-        ctx = multiprocessing.get_context("forkserver")
+    if "forkserver" in methods:
+        ctx = _WorkerContext()
         ctx.set_forkserver_preload(["medins_ie.pipeline"])
         return ctx
     if "fork" in methods:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While a worker is launched, ``__main__`` is a blank module, so the worker does not run the caller's script.
+
+    (multiprocessing sends the main module's path to a new process, which imports it again; for a script
+    without a ``__main__`` guard that would start the whole program over in every worker.)
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+class _WorkerProcess(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        from multiprocessing.popen_forkserver import Popen
+
+        with _main_module_hidden():
+            return Popen(process_obj)
+
+
+class _WorkerContext(multiprocessing.context.ForkServerContext):
+    """The forkserver start method, launching workers without the caller's main module."""
+
+    Process = _WorkerProcess  # type: ignore[assignment]
 
 
 def _init_worker(model_path: str) -> None:
@@ -308,6 +357,19 @@ def _worker_batch(texts: list) -> bytes:
     """Extract a batch in a worker; one pickle of the whole batch is far cheaper to ship than many."""
     assert _WORKER is not None
     return pickle.dumps([pack(_WORKER._safe_extract(t)) for t in texts], protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _NotText:
+    """Stands in, in a worker, for an input that is not a ``str`` (it may not even pickle)."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+
+def _shippable(batch: list) -> list:
+    """The batch as plain ``str`` (a str subclass from the caller's script need not exist in a worker)."""
+    return [t if type(t) is str else str.__str__(t) if isinstance(t, str) else _NotText(type(t).__name__)
+            for t in batch]
 
 
 def _unpack(payload: bytes, texts: list) -> list[Document]:

@@ -17,6 +17,7 @@ _SINCE_BEFORE = re.compile(r"[自从]\s*$")
 _SINCE_RIGHT_AFTER = re.compile(r"\s?(?:起|以来)")
 _SINCE_AFTER = re.compile(r"^[^,。;]{0,14}?(?:以来|起)")
 CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
 @dataclass(slots=True)
@@ -33,6 +34,7 @@ class Quantity:
     per: str = ""
     negative: bool = False
     multiplier: float = 1.0
+    per_measure: str = ""        # the measure a per-unit suffix sets (元/人次 -> per_visit), from per_units.tsv
 
     @property
     def bare(self) -> bool:
@@ -58,6 +60,7 @@ class PeriodSpec:
     relative: str = ""           # "month": 本月 (the report's last month); "period": 期末 (the end of the period)
     since: bool = False          # "自2020年10月…以来": the start of a cumulative span
     start_from: Optional["PeriodSpec"] = None   # an as-of date after 自X以来: the span starts at X
+    number_lost: bool = False    # "2024季度": a quarter without its number (group ``qx``)
 
 
 @dataclass(slots=True)
@@ -95,6 +98,11 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.m1, spec.m2 = 3 * CN_Q[q] - 2, 3 * CN_Q[q]
         elif qn:
             spec.m1, spec.m2 = 1, 3 * CN_Q[qn]
+        elif gd.get("mn"):  # "前10个月": the first N months of the year
+            n = _small_number(gd["mn"])
+            if n is None or not 1 <= n <= 12:
+                continue
+            spec.m1, spec.m2 = 1, n
         elif h:
             spec.m1, spec.m2 = (1, 6) if h == "上" else (7, 12)
         elif gd.get("mlist"):
@@ -114,6 +122,8 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.relative, spec.asof = "period", True
         elif gd.get("prev"):
             spec.year_offset = -1
+        elif gd.get("qx"):
+            spec.number_lost = True
         elif gd.get("lastyear") or gd.get("thisyear"):
             spec.year_offset = -1 if gd.get("lastyear") else 0
             spec.from_publication = True
@@ -129,6 +139,20 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.since = True  # 自2020年10月…以来, 2024年1月起
         out.append(spec)
     return out
+
+
+def _small_number(s: str) -> Optional[int]:
+    """An integer written in digits or as a Chinese numeral up to 99 (十, 十一, 二十), else None."""
+    if s.isdigit():
+        return int(s)
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        t = CN_DIGITS.get(tens, 0) if tens else 1
+        o = CN_DIGITS.get(ones, 0) if ones else 0
+        if (tens and not t) or (ones and not o):
+            return None
+        return 10 * t + o
+    return CN_DIGITS.get(s)
 
 
 def _digits(s: str) -> list[str]:
@@ -148,7 +172,7 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
     """Arabic-digit and Chinese-numeral quantities in ``text[pos:endpos]`` (bare numbers included)."""
     endpos = len(text) if endpos is None else endpos
     out: list[Quantity] = []
-    multipliers, units, count_nouns = model.multipliers, model.units, model.count_nouns
+    multipliers, units, count_nouns, per_units = model.multipliers, model.units, model.count_nouns, model.per_units
     for m in model.quantity_re.finditer(text, pos, endpos):
         neg, num, yi, num2, _, mult, _, unit_surface, per = m.groups()  # one call, not nine
         try:
@@ -182,8 +206,11 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
             value = -value
         if not math.isfinite(value):
             continue
+        per_measure = ""
+        if per:  # "元/人/年": the first suffix that makes a rate decides
+            per_measure = next((x for x in (per_units.get(p, "") for p in per[1:].split("/")) if x != "level"), "")
         out.append(Quantity(m.start(), end, round(value, 6), utype, unit, unit_surface, has_mult,
-                            per[1:] if per else "", bool(neg), scale))
+                            per[1:] if per else "", bool(neg), scale, per_measure))
     for m in model.cn_quantity_re.finditer(text, pos, endpos):
         q = _cn_quantity(m, model)
         if q is not None:

@@ -1,8 +1,8 @@
 """The output contract: ``Document``, ``Record`` and their parts, as JSON-serialisable dataclasses.
 
-Field names and labels follow the output contract (the project spec's ``RECORDS.md``; this
-project's copy of its labels is ``docs/taxonomy.md``); every span is ``[start, end)`` into the
-original input string and ``text == input[start:end]``.
+Field names and labels follow the output contract (``docs/contract.md``; its labels as this project
+uses them are in ``docs/taxonomy.md``); every span is ``[start, end)`` into the original input string
+and ``text == input[start:end]``.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class Entity(DataClassJsonMixin):
 
 @dataclass(slots=True)
 class Finding(DataClassJsonMixin):
-    """A consistency check that does not add up (section 6 of the spec)."""
+    """A consistency check that does not add up (``docs/contract.md``, section 6)."""
 
     kind: str
     severity: str
@@ -110,6 +110,8 @@ class Cell(DataClassJsonMixin):
     row_header: list[str] = field(default_factory=list)
     col_header: list[str] = field(default_factory=list)
     record: Optional[str] = None
+    value: Optional[float] = None    # the figure of the cell's record, scaled by the table's unit
+    unit: Optional[str] = None
 
 
 @dataclass
@@ -124,21 +126,14 @@ class Table(DataClassJsonMixin):
     header_rows: list[list[str]] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
 
-    def to_dataframe(self) -> Any:
-        """The table as a ``pandas.DataFrame`` (rows by row header, columns by header path); needs pandas."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pandas is optional
-            raise ImportError("Table.to_dataframe() needs pandas: pip install pandas") from exc
-        rows: dict[str, dict[str, str]] = {}
-        columns: list[str] = []
-        for cell in self.cells:
-            col = " / ".join(cell.col_header) or f"col{cell.col}"
-            row = " / ".join(cell.row_header) or f"row{cell.row}"
-            if col not in columns:
-                columns.append(col)
-            rows.setdefault(row, {})[col] = cell.text
-        return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    def to_dataframe(self, text: bool = False) -> Any:
+        """The table as a ``pandas.DataFrame``: every row kept, figures as numbers scaled by the unit.
+
+        ``text=True`` gives the cells as printed. Needs pandas; see ``medins_ie.frames.table_frame``.
+        """
+        from .frames import table_frame
+
+        return table_frame(self, text=text)
 
 
 @dataclass
@@ -157,22 +152,36 @@ class Meta(DataClassJsonMixin):
 
 @dataclass
 class Document(DataClassJsonMixin):
-    """Everything extracted from one input string."""
+    """Everything extracted from one input string.
+
+    ``text`` is that input as decoded (the HTML page for HTML input), so that every span can be checked
+    against it: ``doc.text[r.span[0]:r.span[1]] == r.text``. It is not part of the JSON form.
+    """
 
     records: list[Record] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     meta: Meta = field(default_factory=Meta)
     findings: list[Finding] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    text: Optional[str] = field(default=None, repr=False, compare=False,
+                                metadata=config(exclude=lambda _: True))  # type: ignore[arg-type]
 
     def to_dict(self, encode_json: bool = False) -> dict[str, Any]:  # type: ignore[override]
         """The document as plain dicts and lists (same shape as dataclasses-json's, several times faster)."""
-        return _plain(self)
+        out = _plain(self)
+        del out["text"]
+        return out
 
     def to_json(self, **kwargs: Any) -> str:  # type: ignore[override]
         """JSON text; ``ensure_ascii`` defaults to False so Chinese stays readable."""
         kwargs.setdefault("ensure_ascii", False)
-        return json.dumps(_plain(self), **kwargs)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def to_dataframe(self, document: Optional[str] = None) -> Any:
+        """The records as a ``pandas.DataFrame``, one row per record (needs pandas; see ``medins_ie.frames``)."""
+        from .frames import records_frame
+
+        return records_frame([self], [document])
 
     def to_html(self, text: str, name: Optional[str] = None, title: Optional[str] = None) -> str:
         """A self-contained HTML review page of this document over ``text``, the string it was extracted from.
@@ -213,6 +222,7 @@ def unpack(packed: tuple, source: str) -> Document:
         return Period(source[span[0]:span[1]] if span else text, span, start, end, kind)
 
     return Document(
+        text=source,
         records=[Record(i, t, v, u, source[sp[0]:sp[1]], sp, sc, ac, me, ms, st, period(p), rg, q,
                         [Evidence(role, source[es[0]:es[1]], es) for role, es in ev], rel)
                  for i, t, v, u, sp, sc, ac, me, ms, st, p, rg, q, ev, rel in records],

@@ -36,8 +36,6 @@ _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":
 _DIRECTION_BEFORE = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|回落|下滑)了?$")
 _DIRECTION_AFTER = re.compile(r"(增长|增加|提高|上升|下降|减少|降低|多|少)")
 _LIST_GAP = re.compile(r"^[、,和及与 ]*$")
-_PER = {"月": "per_month", "人": "per_capita", "次": "per_visit", "床日": "per_visit", "日": "per_visit",
-        "天": "per_visit"}
 _INCLUDES = ("含", "包含", "包括")
 _ENUM_SEPARATORS = ("、", "和", "及", "与", ",")
 _COMPARE_WORDS = {"高": 1, "多": 1, "增": 1, "低": -1, "少": -1, "减": -1}
@@ -199,6 +197,7 @@ class _Frame:
     recent: list = field(default_factory=list)      # terms since the last figure
     respectively: list = field(default_factory=list)  # (field, [terms]) after 分别
     resp_i: int = 0
+    framed_status: Optional[tuple[str, int, int]] = None   # a table's caption or document status
 
 
 class Relater:
@@ -224,6 +223,10 @@ class Relater:
         self.heading_stack: list[tuple[float, Scope]] = []
         if info.title is not None:  # what the title says holds for the whole document
             title = self.label_scope(*info.title).restrict(model.scoping["headline" if info.headline else "title"])
+            if info.headline and (title.scheme is not None or title.fund is not None):
+                # a headline names the topic: any scheme word of a sentence, even 基本医疗保险, replaces it
+                label = (title.fund or title.scheme)[0]  # type: ignore[index]
+                title.scheme, title.fund, title.weak_scheme = (label, -1, -1), None, True
             # qualifiers of the title ("跨省异地就医…通报") describe the benefits, not IT or admin counts
             title.quals = {k: v[:3] + (TITLE_CLAUSE,) + v[4:] for k, v in title.quals.items()}
             self.doc_scope = self.doc_scope.overlay(title)
@@ -341,7 +344,7 @@ class Relater:
                 if a.clause_scope:
                     scope.fund = ev
                     scope.fund_clause = clause
-                elif not a.weak or scope.scheme is None:
+                elif not a.weak or scope.scheme is None or (scope.weak_scheme and scope.scheme[1] < 0):
                     scope.scheme = ev
                     scope.weak_scheme = a.weak
                 if not a.weak:
@@ -620,8 +623,8 @@ class Relater:
                 measure, keep_cue = "level", True
             elif measure in ("per_month", "per_capita", "per_visit") and qtype == "count" and unit == "month":
                 measure = "level"  # "按月均支出计算可支付4.1个月" is a number of months, not a rate
-        if q.per in _PER:
-            measure = _PER[q.per]
+        if q.per_measure:  # "元/人次": the suffix says the measure (lexicons/per_units.tsv)
+            measure = q.per_measure
         if cue is None:
             d = _DIRECTION_BEFORE.search(self.doc, max(0, q.start - 4), q.start)
             if d is not None:  # "增长2.4%", "下降0.9个百分点": a change against last year
@@ -686,6 +689,11 @@ class Relater:
             period = self.info.report
         region = state.region[0] if state.region else None
         status = state.status[0] if state.status else "actual"
+        if status == "planned" and frame.framed_status is state.status and q.unit_surface == "cell" and (
+                (qtype == "count" and unit in ("person", "person_time")) or q.per or measure == "per_capita"):
+            # the persons counted and the standards (元/人·年) in a plan document's table are the measured
+            # basis of the plan, not plans (contract 7.1)
+            status = "actual"
         if status == "planned" and metric == "fund_payment" and qtype == "amount":
             metric = "expenditure"  # a payment in a budget is a planned outlay
 
@@ -736,10 +744,14 @@ class Relater:
                     return (a.label, t.start, t.end)
         return None
 
-    def bind_cell(self, q: Quantity, scope: Scope, cue: Optional[tuple[str, int, int]]) -> Optional[int]:
-        """Bind one table cell under ``scope`` (section, caption, column and row labels)."""
+    def bind_cell(self, q: Quantity, scope: Scope, cue: Optional[tuple[str, int, int]],
+                  framed_status: Optional[tuple[str, int, int]] = None) -> Optional[int]:
+        """Bind one table cell under ``scope`` (section, caption, column and row labels).
+
+        ``framed_status`` is the status the table's caption or document gives (not its own labels).
+        """
         self.sentence_no += 1
-        frame = _Frame(base=scope, cue=cue)
+        frame = _Frame(base=scope, cue=cue, framed_status=framed_status)
         idx = self._bind(q, scope.copy(), frame, [frame], 0)
         if idx is not None:
             self.bound[idx].table = "cell"

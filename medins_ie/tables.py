@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import combinations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -634,6 +635,16 @@ def _one_pipe_table(part: list[tuple[Optional[RawCell], bool, int]]) -> FoundTab
             prev = b + 1
         body_from = prev
     cells = [c for c, brk, _ in rest[body_from:] if not brk]
+    levels = [seg for seg in header_segments if not (len(seg) == 1 and _unit_note(seg[0].text))]
+    for seg in header_segments:
+        for c in seg:
+            t.unit_note = t.unit_note or _unit_note(c.text)
+    if len(levels) >= 2 and len(levels[-1]) >= 2 and len(levels[-2]) >= 2:
+        layout = best_two_level_layout(levels[-2], levels[-1], cells)
+        if layout is not None:
+            header, body = layout
+            _finish_grid(t, header, body, len(header[0]))
+            return t
     width = _infer_width(cells, header_segments)
     if width is None:
         t.problem = "cannot infer the column count of a '|' table"
@@ -650,6 +661,150 @@ def _one_pipe_table(part: list[tuple[Optional[RawCell], bool, int]]) -> FoundTab
     header = _pipe_header(header_segments, width)
     _finish_grid(t, header, body, width)
     return t
+
+
+MAX_HYPOTHESES = 4000
+
+
+def best_two_level_layout(top: list[RawCell], children: list[RawCell], stream: list[Optional[RawCell]]
+                          ) -> Optional[tuple[list[list[Optional[RawCell]]], list[list[Optional[RawCell]]]]]:
+    """The most plausible reading of a two-level header over a one-cell-per-line body.
+
+    Hypotheses: which top cells span children, and how many each spans (so the row width follows). Each is
+    scored by how well the rows read (a label first, numbers after), by whether the totals add up (a 合计 or
+    小计 child equals the sum of its siblings; a total column equals the sum of the groups after it), and by
+    lexical fit (groups repeating the same children, no group under a corner or remark cell).
+    """
+    n1, n2 = len(top), len(children)
+    best: Optional[tuple[float, list, list]] = None
+    tried = 0
+    for g in range(1, min(n1 - 1, n2 // 2) + 1):
+        width = n1 - g + n2
+        rows = _rows_with_openers(stream, width)
+        if len(rows) < 1:
+            continue
+        shape = sum(1.0 for r in rows if r[0] is not None and not r[0].numeric and
+                    any(c is not None and c.numeric for c in r[1:])) / len(rows)
+        for groups in combinations(range(1, n1), g):
+            for sizes in _compositions(n2, g, 2):
+                tried += 1
+                if tried > MAX_HYPOTHESES:
+                    break
+                header = _spanning_header(top, children, groups, sizes)
+                score = 10 * shape + _totals_score(header, rows) + _lexical_score(top, children, groups, sizes)
+                if best is None or score > best[0] + 1e-9:
+                    best = (score, header, rows)
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+def _rows_with_openers(stream: list[Optional[RawCell]], width: int) -> list[list[Optional[RawCell]]]:
+    """Rows of ``width`` cells; an empty cell right before a row's label only opens the row."""
+    rows, pos, n = [], 0, len(stream)
+    while pos < n:
+        if stream[pos] is None and pos + 1 < n and stream[pos + 1] is not None and not stream[pos + 1].numeric:
+            pos += 1
+        row = stream[pos:pos + width]
+        if any(c is not None for c in row):
+            rows.append(row + [None] * (width - len(row)))
+        pos += width
+    return rows
+
+
+def _compositions(total: int, parts: int, least: int) -> list[tuple[int, ...]]:
+    """Ways to write ``total`` as ``parts`` ordered sizes, each at least ``least``."""
+    if parts == 1:
+        return [(total,)] if total >= least else []
+    return [(first,) + rest for first in range(least, total - least * (parts - 1) + 1)
+            for rest in _compositions(total - first, parts - 1, least)]
+
+
+def _spanning_header(top: list[RawCell], children: list[RawCell], groups: tuple[int, ...],
+                     sizes: tuple[int, ...]) -> list[list[Optional[RawCell]]]:
+    row1: list[Optional[RawCell]] = []
+    row2: list[Optional[RawCell]] = []
+    k = 0
+    span = dict(zip(groups, sizes))
+    for i, cell in enumerate(top):
+        if i in span:
+            row1.extend([cell] * span[i])
+            row2.extend(children[k:k + span[i]])
+            k += span[i]
+        else:
+            row1.append(cell)
+            row2.append(None)
+    return [row1, row2]
+
+
+def _value(cell: Optional[RawCell]) -> Optional[float]:
+    if cell is None or not cell.numeric or cell.text.endswith("%"):
+        return None
+    return float(cell.text.replace(",", "").replace("−", "-"))
+
+
+def _is_total_text(text: str) -> bool:
+    t = _WHITESPACE.sub("", text)
+    return t in TOTAL_WORDS or t.endswith(("合计", "小计", "总计"))
+
+
+def _totals_score(header: list[list[Optional[RawCell]]], rows: list[list[Optional[RawCell]]]) -> float:
+    """How often the totals the header implies add up in the rows."""
+    row1, row2 = header
+    width = len(row1)
+    spans: list[tuple[int, int]] = []
+    j = 0
+    while j < width:
+        k = j
+        while k + 1 < width and row2[j] is not None and row1[k + 1] is row1[j]:
+            k += 1
+        spans.append((j, k + 1))
+        j = k + 1
+    checks: list[tuple[int, list[int]]] = []
+    for a, b in spans:
+        if b - a >= 2:
+            cols = list(range(a, b))
+            totals = [c for c in cols if row2[c] is not None and _is_total_text(row2[c].text)]
+            for c in totals:
+                checks.append((c, [x for x in cols if x != c]))
+    for idx, (a, b) in enumerate(spans):
+        if b - a == 1 and row1[a] is not None and _is_total_text(row1[a].text):
+            # a total column ("资金合计") before groups: the sum of the grouped columns right after it
+            after: list[int] = []
+            for a2, b2 in spans[idx + 1:]:
+                if b2 - a2 < 2:
+                    break
+                after += [c for c in range(a2, b2) if not _is_total_text(row2[c].text if row2[c] else "")]
+            if after:
+                checks.append((a, after))
+    score = 0.0
+    for r in rows:
+        for total, parts in checks:
+            tv = _value(r[total]) if total < len(r) else None
+            pv = [_value(r[c]) for c in parts if c < len(r)]
+            if tv is None or any(v is None for v in pv):
+                continue
+            score += 1.0 if abs(tv - sum(pv)) <= 0.011 * max(1, len(pv)) else -0.5  # type: ignore[arg-type]
+    return score
+
+
+def _lexical_score(top: list[RawCell], children: list[RawCell], groups: tuple[int, ...],
+                   sizes: tuple[int, ...]) -> float:
+    score = 0.0
+    runs, k = [], 0
+    for size in sizes:
+        runs.append([_WHITESPACE.sub("", c.text) for c in children[k:k + size]])
+        k += size
+    for a, b in zip(runs, runs[1:]):
+        if a == b:
+            score += 2.0  # two groups with the same children (资助参保 / 直接救助 under each fund)
+    for g, run in zip(groups, runs):
+        text = _WHITESPACE.sub("", top[g].text)
+        if text in ("备注", "说明") or _is_total_text(text):
+            score -= 3.0
+        if _is_total_text(run[0]) or _is_total_text(run[-1]):
+            score += 1.0
+    return score
 
 
 def _pipe_header(segments: list[list[RawCell]], width: int) -> list[list[Optional[RawCell]]]:
@@ -970,7 +1125,7 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
     units = unit_reader(model)
     base = relater.section_scope()
     if t.caption is not None:
-        caption = relater.label_scope(t.caption.start, t.caption.end)
+        caption = relater.label_scope(t.caption.start, t.caption.end, keep_status=True)  # "…分配表" plans
         if caption.scheme is not None:  # the caption is the table's own heading: even 医保 there names its scope
             caption.weak_scheme = False
         base = base.overlay(caption)
@@ -1024,7 +1179,7 @@ def bind_table(t: FoundTable, relater: "Relater") -> None:
             hints = row_hints + (col_hints[c] if c < len(col_hints) else []) + outer
             q = _cell_quantity(cell, scope, hints, prose_factor, model)
             cue = row_cue or (col_cues[c] if c < len(col_cues) else None)  # rows may be wider than the header
-            idx = relater.bind_cell(q, scope, cue)
+            idx = relater.bind_cell(q, scope, cue, base.status)
             if idx is not None:
                 t.cell_records[(r, c)] = idx
     for path in t.col_paths:
@@ -1064,8 +1219,11 @@ def _cell_quantity(cell: RawCell, scope: "Scope", hints: list[UnitHint], prose_f
     value = float(text)
     metric = scope.metric[0] if scope.metric else None
     count_unit = natural_count(model, metric)
+    money_metric = "amount" in model.metric_units.get(metric or "", ())
+    if money_metric:
+        count_unit = None if "amount" == model.metric_units[metric][0] else count_unit  # type: ignore[index]
     for h in hints:
-        kind = h.resolve(metric, count_unit)
+        kind = h.resolve(metric, count_unit, money_metric)
         if kind is not None:
             qtype, unit, mult = kind
             if qtype == "amount":

@@ -31,8 +31,12 @@ class UnitHint:
     def kinds(self) -> int:
         return (self.money is not None) + len(self.counts) + self.ratio
 
-    def resolve(self, metric: Optional[str], natural_count: Optional[str]) -> Optional[tuple[str, str, float]]:
-        """(type, unit, multiplier) for a number of ``metric`` under this hint, or None if it does not say."""
+    def resolve(self, metric: Optional[str], natural_count: Optional[str],
+                money_metric: bool = False) -> Optional[tuple[str, str, float]]:
+        """(type, unit, multiplier) for a number of ``metric`` under this hint, or None if it does not say.
+
+        ``money_metric``: the metric measures money first (a prepayment may be counted, but is money).
+        """
         if self.kinds == 1:
             if self.money is not None:
                 return ("amount", "CNY", self.money)
@@ -42,6 +46,8 @@ class UnitHint:
             return ("count", unit, mult)
         if metric in RATIO_METRICS and self.ratio:
             return ("ratio", "%", 1.0)
+        if money_metric and self.money is not None:
+            return ("amount", "CNY", self.money)
         if natural_count is not None and self.counts:
             mult = dict(self.counts).get(natural_count)
             if mult is not None:

@@ -71,7 +71,7 @@ def test_edited_model_copy_changes_behaviour_without_code(tmp_path):
 
 
 def test_bad_model_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="model folder"):
+    with pytest.raises(medins_ie.ModelError, match="model folder"):
         medins_ie.load(tmp_path)
     model = tmp_path / "m"
     shutil.copytree(default_model_dir(), model)

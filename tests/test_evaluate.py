@@ -1,4 +1,4 @@
-"""The scorer on small hand-made cases (spec section 8)."""
+"""The scorer on small hand-made cases (contract section 8)."""
 
 from __future__ import annotations
 

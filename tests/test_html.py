@@ -232,3 +232,64 @@ def test_deep_nesting_extracts_nothing_without_error() -> None:
     assert extract_html("<div>" * 100_000).records == []
     doc = extract_html("<div>" * 100_000 + "参保人数55.15万人")
     assert [r.text for r in doc.records] == ["55.15万人"]
+
+
+# ---------------------------------------------------------------- merged cells (rowspan / colspan)
+
+def _word_cell(text: str, attrs: str = "") -> str:
+    return (f"<td width=92 {attrs} valign=top style='width:69.0pt;border:solid windowtext 1.0pt;padding:0cm 5.4pt'>"
+            f"<p class=MsoNormal align=center style='text-align:center'><span style='font-family:宋体'>{text}"
+            f"<span lang=EN-US><o:p></o:p></span></span></p></td>")
+
+
+def _word_page() -> str:
+    """A table as Word's "Save as web page" writes it: a year header over two columns, schemes over two rows."""
+    rows = [_word_cell("险种", "rowspan=2") + _word_cell("项目", "rowspan=2") + _word_cell("金额", "colspan=2"),
+            _word_cell("2024年") + _word_cell("2023年")]
+    for scheme, income, spending in (("职工医保", ("4562.3", "4100.5"), ("3827.1", "3600.2")),
+                                     ("居民医保", ("5237.4", "5000.1"), ("5091.6", "4800.3"))):
+        rows.append(_word_cell(scheme, "rowspan=2") + _word_cell("收入") + _word_cell(income[0]) + _word_cell(income[1]))
+        rows.append(_word_cell("支出") + _word_cell(spending[0]) + _word_cell(spending[1]))
+    body = "\n".join(f" <tr style='mso-yfti-irow:{i}'>\n  {r}\n </tr>" for i, r in enumerate(rows))
+    return ('<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word">\n'
+            '<head><meta http-equiv=Content-Type content="text/html; charset=utf-8"></head>\n'
+            "<body lang=ZH-CN style='tab-interval:21.0pt'><div class=WordSection1>\n"
+            "<p class=MsoNormal align=center><b><span style='font-size:16.0pt'>某县医疗保险基金收支情况</span></b></p>\n"
+            "<p class=MsoNormal align=right><span>单位：万元</span></p>\n"
+            "<table class=MsoTableGrid border=1 cellspacing=0 cellpadding=0 style='border-collapse:collapse'>\n"
+            f"{body}\n</table></div></body></html>")
+
+
+def test_word_table_merged_cells_are_expanded():
+    page = _word_page()
+    text, _ = html_to_text(page)
+    lines = text.splitlines()
+    assert "险种 | 项目 | 金额 | 金额" in lines and "险种 | 项目 | 2024年 | 2023年" in lines
+    assert "职工医保 | 支出 | 3827.1 | 3600.2" in lines and "居民医保 | 支出 | 5091.6 | 4800.3" in lines
+    doc = extract_html(page)
+    got = [(r.text, r.scheme, r.metric, r.period.start[:4]) for r in doc.records]
+    assert got == [("4562.3", "employee_medical", "income", "2024"), ("4100.5", "employee_medical", "income", "2023"),
+                   ("3827.1", "employee_medical", "expenditure", "2024"),
+                   ("3600.2", "employee_medical", "expenditure", "2023"),
+                   ("5237.4", "resident_medical", "income", "2024"), ("5000.1", "resident_medical", "income", "2023"),
+                   ("5091.6", "resident_medical", "expenditure", "2024"),
+                   ("4800.3", "resident_medical", "expenditure", "2023")]
+    assert all(page[r.span[0]:r.span[1]] == r.text for r in doc.records)
+    assert doc.records[0].value == 45623000.0
+    # a label written again for a merged cell points at the one cell of the page, and is one entity
+    spans = [e.span for e in doc.entities]
+    assert len(spans) == len(set(spans))
+    first = page.index("职工医保")
+    assert any(e.span == (first, first + 4) for e in doc.entities)
+    cell = next(c for c in doc.tables[0].cells if c.text == "3827.1")
+    assert cell.row_header == ["职工医保", "支出"] and cell.col_header[-1] == "2024年"
+
+
+def test_merged_figure_is_written_once_and_huge_spans_are_bounded():
+    page = ("<table><tr><td>项目</td><td>2024年</td><td>2023年</td></tr>"
+            "<tr><td>基金收入(万元)</td><td colspan=2>120</td></tr></table>")
+    text, _ = html_to_text(page)
+    assert text.splitlines()[-1] == "基金收入(万元) | 120 | -"
+    hostile = "<table><tr><td rowspan=99999999 colspan=99999999>x</td></tr><tr><td>1</td></tr></table>"
+    text, starts = html_to_text(hostile)
+    assert len(text) < 20000 and len(starts) == len(text)

@@ -142,6 +142,7 @@ def test_to_dataframe_or_a_clear_message(docs):
         with pytest.raises(ImportError, match="pip install pandas"):
             table.to_dataframe()
         return
-    frame = table.to_dataframe()
+    frame = table.to_dataframe(text=True)
     assert list(frame.columns) == ["收入", "支出", "当期结余", "累计结余"]
     assert frame.loc["职工医保", "收入"] == "45.62"
+    assert table.to_dataframe().loc["职工医保", "收入"] == pytest.approx(45.62e8)  # 单位:亿元
