@@ -53,6 +53,8 @@ PERIOD_GROUPS = {
     "rmonth": "the report's last month (本月, 当月)", "pend": "the end of the period in force (期末, 季末)",
     "now": "the date the text gives for its information (截至目前, 目前)",
     "wyear": "the whole year in force (全年)",
+    "y2": "the last year of a range (2019至2021年, 2023年1月至2024年6月; with m1/m2)",
+    "d2": "the last day of a date range (needs y2 and m2)",
 }
 PERIOD_KEYS = ("name", "pattern")
 NOISE_KINDS = ("chrome_block", "spam", "chrome", "footer", "meta")
@@ -67,6 +69,7 @@ META_TYPES: dict[str, type | tuple[type, ...]] = {
     "place_pattern": str, "national_words": list, "title_words": list, "published_labels": list,
     "issuer_labels": list, "qualifier_groups": list, "place_stop_chars": str,
     "short_place_left": str, "title_place_pattern": str, "place_column_words": list, "programme_schemes": list,
+    "unfunded_metric_words": list,
 }
 
 
@@ -148,6 +151,7 @@ class Model:
     programme_schemes: frozenset[str] = frozenset()   # schemes whose breakdowns by population stay theirs
     unqualified: dict[str, frozenset[str]] = field(default_factory=dict)   # metric -> qualifier keys it never takes
     per_units: dict[str, str] = field(default_factory=dict)      # "人次" (after "/") -> per_visit
+    metric_by_unit: dict[tuple[str, str], str] = field(default_factory=dict)   # (metric, kind) -> its sibling
     qualifier_fields: tuple[str, ...] = ()                       # the taxonomy's qualifier keys bound from terms
 
     @property
@@ -675,6 +679,7 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         scoping=_load_scoping(pat / "scoping.tsv"),
         continuation_words=tuple(fold.surface(w) for _, w in _word_lines(pat / "continuation.txt")),
         programme_schemes=_scheme_set(meta, "programme_schemes", taxonomy, root / "meta.json"),
+        metric_by_unit=_load_metric_by_unit(lex / "metric_by_unit.tsv", taxonomy),
         unqualified=_load_metric_qualifiers(lex / "metric_qualifiers.tsv", taxonomy, qualifier_fields),
     )
 
@@ -737,4 +742,17 @@ def _load_metric_qualifiers(path: Path, taxonomy: Taxonomy,
         if bad:
             raise ModelError(path, n, f"unknown qualifier key(s) {bad}", "keys are " + ", ".join(qualifier_fields))
         out[row[0]] = keys
+    return out
+
+
+def _load_metric_by_unit(path: Path, taxonomy: Taxonomy) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for n, row in _rows(path, ("metric", "quantity kind", "metric it becomes"), 3):
+        for label in (row[0], row[2]):
+            if label not in taxonomy.labels["metric"]:
+                raise ModelError(path, n, f"{label!r} is not a metric label of the taxonomy",
+                                 "use a metric label from taxonomy.json")
+        if not _kind_ok(row[1], taxonomy):
+            raise ModelError(path, n, f"{row[1]!r} is not a quantity kind", "write type:unit, e.g. count:person")
+        out[(row[0], row[1])] = row[2]
     return out

@@ -77,6 +77,9 @@ def _resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
         return Resolved(_iso(y, 1, 1), _iso(y, 12, 31), "interval")
     m1 = spec.m1 if spec.m1 is not None else 1
     m2 = spec.m2 if spec.m2 is not None else 12
+    if spec.year2 is not None and spec.year2 >= y:  # one interval from the first start to the last end (7.1)
+        last = min(spec.day2 or _last_day(spec.year2, m2), _last_day(spec.year2, m2))
+        return Resolved(_iso(y, m1, 1), _iso(spec.year2, m2, last), "interval")
     if spec.asof:
         day = spec.day if spec.day is not None else _last_day(y, m2)
         day = min(day, _last_day(y, m2))

@@ -15,7 +15,7 @@ from .model import Assignment, Model
 
 _SINCE_BEFORE = re.compile(r"[自从]\s*$")
 _SINCE_RIGHT_AFTER = re.compile(r"\s?(?:起|以来)")
-_SINCE_AFTER = re.compile(r"^[^,。;]{0,14}?(?:以来|起)")
+_SINCE_AFTER = re.compile(r"[^,。;]{0,14}?(?:以来|起)")
 CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -35,10 +35,11 @@ class Quantity:
     negative: bool = False
     multiplier: float = 1.0
     per_measure: str = ""        # the measure a per-unit suffix sets (元/人次 -> per_visit), from per_units.tsv
+    shared_unit: bool = False    # a bare number that takes the unit of the list it belongs to
 
     @property
     def bare(self) -> bool:
-        return not self.unit_surface and not self.has_multiplier
+        return not self.unit_surface and not self.has_multiplier and not self.shared_unit
 
 
 @dataclass(slots=True)
@@ -61,6 +62,8 @@ class PeriodSpec:
     since: bool = False          # "自2020年10月…以来": the start of a cumulative span
     start_from: Optional["PeriodSpec"] = None   # an as-of date after 自X以来: the span starts at X
     number_lost: bool = False    # "2024季度": a quarter without its number (group ``qx``)
+    year2: Optional[int] = None  # a range's last year (2019至2021年, 2023年1月1日至2024年6月30日)
+    day2: Optional[int] = None   # a date range's last day
 
 
 @dataclass(slots=True)
@@ -92,6 +95,8 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         gd = {k.rsplit("__", 1)[0]: v for k, v in m.groupdict().items() if v is not None and k.endswith(f"__{idx}")}
         spec = PeriodSpec(m.start(), m.end(), model.period_names[idx], year=_int(gd.get("y")))
         q, qn, h = gd.get("q"), gd.get("qn"), gd.get("h")
+        if gd.get("y2"):
+            spec.year2, spec.day2 = int(gd["y2"]), _int(gd.get("d2"))
         if gd.get("m1"):
             spec.m1, spec.m2 = int(gd["m1"]), int(gd["m2"])
         elif q:
@@ -134,7 +139,7 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         if m.start() > 0 and text[m.start() - 1] in "比较":
             spec.comparison = True
         if (_SINCE_BEFORE.search(text, max(0, m.start() - 2), m.start()) and
-                _SINCE_AFTER.search(text, m.end(), min(len(text), m.end() + 16))) or \
+                _SINCE_AFTER.match(text, m.end(), min(len(text), m.end() + 16))) or \
                 _SINCE_RIGHT_AFTER.match(text, m.end()):
             spec.since = True  # 自2020年10月…以来, 2024年1月起
         out.append(spec)
@@ -216,7 +221,26 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
         if q is not None:
             out.append(q)
     out.sort(key=lambda q: q.start)
+    _share_list_units(text, out)
     return out
+
+
+_LIST_SEP = re.compile(r"\s*(?:、|和|及|与|,)\s*")
+
+
+def _share_list_units(text: str, quantities: list[Quantity]) -> None:
+    """Bare numbers in a list take the unit written after its last item ("分别提高4.1和2.7个百分点")."""
+    for i in range(len(quantities) - 2, -1, -1):
+        q, nxt = quantities[i], quantities[i + 1]
+        if not q.bare or nxt.type is None:
+            continue
+        if not _LIST_SEP.fullmatch(text, q.end, nxt.start):
+            continue
+        if q.start > 0 and (text[q.start - 1].isdigit() or text[q.start - 1] in "年月第."):
+            continue
+        quantities[i] = Quantity(q.start, q.end, round(q.value * nxt.multiplier, 6) if nxt.type != "ratio" else q.value,
+                                 nxt.type, nxt.unit, "", nxt.has_multiplier, nxt.per, q.negative, nxt.multiplier,
+                                 per_measure=nxt.per_measure, shared_unit=True)
 
 
 def _starts_with_any(text: str, pos: int, words: dict[str, str]) -> Optional[str]:

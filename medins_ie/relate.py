@@ -375,7 +375,9 @@ class Relater:
             elif f in ("measure", "direction"):
                 if frame is not None:
                     if f == "measure":
-                        frame.cue = ev
+                        # "较上年同期多支出X": the comparison base names the measure; 多支出 only its direction
+                        if not (a.label == "difference" and frame.cue is not None and frame.cue[0] == "yoy_change"):
+                            frame.cue = ev
                     else:
                         frame.sign = -1 if a.label == "-" else 1
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
@@ -601,7 +603,9 @@ class Relater:
                 qtype, unit = "count", default
         kind = f"{qtype}:{unit}"
         allowed = model.metric_units.get(metric or "", ())
-        if metric is None or not (qtype in allowed or kind in allowed):
+        if metric is not None and not (qtype in allowed or kind in allowed) and (metric, kind) in model.metric_by_unit:
+            metric = model.metric_by_unit[(metric, kind)]  # 享受待遇 counted in 万人: persons, not visits
+        elif metric is None or not (qtype in allowed or kind in allowed):
             # the nearest metric word of this clause group that suits the unit, else the unit's default
             metric_ev = next((m for m in reversed(state.metrics) if m[2] <= q.start and (
                 qtype in model.metric_units.get(m[0], ()) or kind in model.metric_units.get(m[0], ()))), None)
@@ -665,7 +669,10 @@ class Relater:
         else:
             scheme = scheme_ev[0] if scheme_ev else None
             account = account_ev[0] if account_ev else None
-        if metric == "institutions" or (metric == "other" and not state.explicit_scheme and qtype != "amount"):
+        unfunded = metric_ev is not None and metric_ev[1] >= 0 and \
+            self.doc[metric_ev[1]:metric_ev[2]] in model.meta.get("unfunded_metric_words", ())
+        if metric == "institutions" or (metric == "other" and not state.explicit_scheme and (qtype != "amount" or unfunded)):
+            # penalties (违约金, 罚款) belong to no fund unless the sentence names one (contract 7.1)
             scheme, scheme_ev = None, None
         elif scheme is None and metric in model.meta.get("default_scheme_metrics", ()):
             scheme = model.meta.get("default_scheme")

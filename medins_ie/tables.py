@@ -20,7 +20,7 @@ from itertools import combinations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
-from .model import Model
+from .model import Model, trie_pattern
 from .recognize import PeriodSpec, Quantity
 from .records import Cell, Table
 from .segment import Line
@@ -236,6 +236,19 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
                 continue
             pipes_done = max(j, i + 1)
         i += 1
+    # label, unit and value glued on one line ("基本医疗保险万人602.37"), under heading lines
+    glued = _glued_pattern(model)
+    i = 0
+    while i < n:
+        if i in used or lines[i].kind not in ("text", "heading") or not glued.match(doc, lines[i].start, lines[i].end):
+            i += 1
+            continue
+        block, j = _scan_glued(doc, lines, i, glued, used)
+        if sum(1 for k in block if glued.match(doc, lines[k].start, lines[k].end)) >= 3:
+            t = _table_from_glued(doc, lines, block, glued, used)
+            tables.append(t)
+            used.update(t.line_indexes)
+        i = max(j, i + 1)
     # one cell per line: runs of short lines with numbers among them
     i = 0
     while i < n:
@@ -257,9 +270,11 @@ def find_tables(doc: str, lines: list[Line], relater: "Relater", model: Model) -
         i = max(j, i + 1)
     tables.sort(key=lambda t: t.line_indexes[0])
 
-    def is_group(cell: RawCell) -> bool:  # a label naming an item (a metric word) is not a group
-        return not any(a.field == "metric" and not a.weak for t in relater.terms_in(cell.start, cell.end)
-                       for a in t.assignments)
+    def is_group(cell: RawCell, following: Optional[RawCell]) -> bool:
+        # a numbered label-only row followed by its numbered sibling ("七、上级补助收入" then "八、…") is an item
+        # whose values are missing, not a group
+        a, b = _NUMBERED.match(cell.text.strip()), following is not None and _NUMBERED.match(following.text.strip())
+        return not (a and b and _marker_kind(a.group()) == _marker_kind(b.group()))  # type: ignore[union-attr]
 
     def indent(cell: RawCell) -> int:  # leading white space before a label that opens its line
         line_start = doc.rfind("\n", 0, cell.start) + 1
@@ -317,6 +332,56 @@ def _scan_rows(doc: str, lines: list[Line], i: int) -> tuple[list[int], int]:
             break
         j += 1
     return block, j
+
+
+def _glued_pattern(model: Model) -> "re.Pattern[str]":
+    """A line that is a label, a unit and a number glued together ("职工基本医疗保险万人71.85")."""
+    unit = trie_pattern(sorted(model.units, key=len, reverse=True))
+    mult = trie_pattern(sorted(model.multipliers, key=len, reverse=True))
+    return re.compile(r"[ \t]*(?P<label>(?:[^\d\s|;,。]|\([^()\d]{1,12}\)){2,40}?)(?P<unit>(?:" + mult + r")?(?:"
+                      + unit + r"))[ \t]*(?P<num>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)[ \t]*$")
+
+
+def _scan_glued(doc: str, lines: list[Line], i: int, glued: "re.Pattern[str]", used: set[int]) -> tuple[list[int], int]:
+    """Glued rows with the heading lines (row groups) and blank lines among them."""
+    block, j = [], i
+    while j < len(lines) and j not in used:
+        ln = lines[j]
+        text = doc[ln.start:ln.end].strip()
+        if not text:
+            j += 1
+            continue
+        if glued.match(doc, ln.start, ln.end):
+            block.append(j)
+        elif ln.kind == "heading" and len(text) <= 20 and not any(ch.isdigit() for ch in text[2:]):
+            block.append(j)
+        else:
+            break
+        j += 1
+    while block and not glued.match(doc, lines[block[-1]].start, lines[block[-1]].end):
+        block.pop()
+    return block, (block[-1] + 1 if block else j)
+
+
+def _table_from_glued(doc: str, lines: list[Line], block: list[int], glued: "re.Pattern[str]",
+                      used: set[int]) -> FoundTable:
+    """Rows of label | unit | value; heading lines between them name row groups."""
+    t = FoundTable(line_indexes=list(block), layout="glued")
+    body: list[list[Optional[RawCell]]] = []
+    for k in block:
+        ln = lines[k]
+        m = glued.match(doc, ln.start, ln.end)
+        if m is None:
+            text = doc[ln.start:ln.end]
+            body.append([_raw(text, 0, len(text), ln.start), None, None])
+            continue
+        body.append([RawCell(m.group("label"), m.start("label"), m.end("label")),
+                     RawCell(m.group("unit"), m.start("unit"), m.end("unit")),
+                     RawCell(m.group("num"), m.start("num"), m.end("num"))])
+    # a glued header line right above ("指标名称单位本期") is not data
+    _attach_caption(doc, lines, t, block[0], used)
+    _finish_grid(t, [[None, None, None]], body, 3)
+    return t
 
 
 def _has_numbers(doc: str, lines: list[Line], block: list[int]) -> bool:
@@ -635,6 +700,11 @@ def _one_pipe_table(part: list[tuple[Optional[RawCell], bool, int]]) -> FoundTab
             prev = b + 1
         body_from = prev
     cells = [c for c, brk, _ in rest[body_from:] if not brk]
+    # lone "|" lines and a unit note before the header are spacers, not empty cells
+    while cells and (cells[0] is None or (_unit_note(cells[0].text) and len(cells[0].text) <= 16)):
+        if cells[0] is not None:
+            t.unit_note = t.unit_note or _unit_note(cells[0].text)
+        cells.pop(0)
     levels = [seg for seg in header_segments if not (len(seg) == 1 and _unit_note(seg[0].text))]
     for seg in header_segments:
         for c in seg:
@@ -1033,10 +1103,24 @@ def _finish_grid(t: FoundTable, header: list[list[Optional[RawCell]]], body: lis
             if cell is not None and (not path or path[-1] is not cell):
                 path.append(cell)
         t.col_paths.append(path)
-    _row_paths(t, lambda cell: True)
+    _row_paths(t, lambda cell, following: True)
 
 
-def _row_paths(t: FoundTable, is_group: Callable[[RawCell], bool],
+def _next_label(rows: list[list[Optional[RawCell]]], i: int) -> Optional[RawCell]:
+    if i + 1 < len(rows):
+        return next((c for c in rows[i + 1] if c is not None and c.text), None)
+    return None
+
+
+def _marker_kind(marker: str) -> str:
+    """一、 / 1. / (1): the kind of a numbering, so siblings can be told from children."""
+    m = marker.strip()
+    if m.startswith("("):
+        return "paren"
+    return "cn" if m[0] in "一二三四五六七八九十" else "digit"
+
+
+def _row_paths(t: FoundTable, is_group: Callable[[RawCell, Optional[RawCell]], bool],
                indent: Callable[[RawCell], int] = lambda c: -1) -> None:
     """Every body row's label path: its own labels under the rows it is part of, under the group a
     label-only row opened above it.
@@ -1051,11 +1135,11 @@ def _row_paths(t: FoundTable, is_group: Callable[[RawCell], bool],
     carry: list[Optional[RawCell]] = [None] * lc
     group: Optional[RawCell] = None
     chain: list[tuple[int, int, RawCell, bool]] = []   # open rows: (level, indentation, label, in a 其中 list)
-    for row in t.rows:
+    for r_i, row in enumerate(t.rows):
         labels = row[:lc]
         has_values = any(c is not None and c.numeric for c in row[lc:])
         label = next((c for c in row if c is not None and c.text), None)
-        if not has_values and label is not None and is_group(label):
+        if not has_values and label is not None and is_group(label, _next_label(t.rows, r_i)):
             group = label  # a label-only row names the group of the rows below it
             chain = []
             t.row_paths.append([group])

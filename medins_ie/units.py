@@ -72,6 +72,7 @@ class UnitReader:
         # "单位:人、万元", "单位:(人次、万元)", "(万人)", "(元/人·年)", "(人(次))"
         self._note = re.compile(r"单位\s*[:]?\s*\(?\s*(?P<note>" + token + r"(?:\s*[、,]\s*" + token + r"){0,5})")
         self._bracket = re.compile(r"\(\s*(?P<note>" + token + r"(?:\s*[、,]\s*" + token + r"){0,5})\s*\)")
+        self._alone = re.compile(token)
         self._token = re.compile(r"(?P<mult>" + mult_alt + r")?(?P<unit>" + unit_alt + r")(?P<ci>\(次\))?"
                                  r"(?:/(?P<per>[\u4e00-\u9fff]))?")
 
@@ -80,6 +81,8 @@ class UnitReader:
         """The unit hint a header, caption or note states, if any (the last bracketed unit wins)."""
         m = self._note.search(text)
         found = [m] if m else list(self._bracket.finditer(text))
+        if not found and self._alone.fullmatch(text.strip()):
+            return self._parse(text.strip())  # a unit cell of its own ("万人", "亿元")
         if not found:
             return None
         return self._parse(found[-1].group("note"))
