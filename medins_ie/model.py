@@ -560,9 +560,19 @@ def _load_stocks(path: Path, taxonomy: Taxonomy) -> frozenset[str]:
     return frozenset(out)
 
 
+def _char_escape(cell: str) -> str:
+    """A character as written in char_table.tsv: itself, an escape (\\n, \\t) or a code point (U+0420)."""
+    if cell in ("\\n", "\\t"):
+        return {"\\n": "\n", "\\t": "\t"}[cell]
+    if re.fullmatch(r"U\+[0-9A-Fa-f]{4,6}", cell):
+        return chr(int(cell[2:], 16))
+    return cell
+
+
 def _load_char_table(path: Path) -> tuple[tuple[str, str], ...]:
     out = []
     for n, row in _rows(path, ("from", "to"), 2):
+        row = [_char_escape(c) for c in row]
         if len(row[0]) != 1 or len(row[1]) != 1:
             raise ModelError(path, n, "each side must be one character (folding never changes the text length)")
         out.append((row[0], row[1]))

@@ -22,6 +22,11 @@ _GLOSS = re.compile(
     r"(?<=[\u3400-\u9fff])\((?:[a-zü]{0,6}[" + _TONED + r"][a-zü" + _TONED + r"]{0,6})\)"
     r"|[\u200b\u200c\u200d\u2060\ufeff\u00ad]"
 )
+# a number broken by a line break in wrapped prose ("受益群众达12.3⏎4万人次"): the break is cut (contract 7.1)
+_BROKEN_NUMBER = re.compile(r"(?<=\d)\r?\n(?=\d[\d.]*(?:余|多)?[万亿千]?(?:元|人|家|个|笔|件|%|天|张|次|例|所|项))"
+                            r"|(?<=\d\.)\r?\n(?=\d)|(?<=\d)\r?\n(?=\.\d)")
+_PROSE_LINE = re.compile(r"[\u4e00-\u9fff]")
+MIN_WRAPPED_LINE = 20
 _LOST_SPACES = re.compile(r"\?{2,}|(?<=\d)\?(?=[ \t]*(?:\||$))", re.M)  # runs, and "12,418.00?" cells
 
 
@@ -85,12 +90,23 @@ class Normalized:
         return self.offsets.span_to_orig(start, end)
 
 
+def _wrapped_prose(text: str, at: int) -> bool:
+    """Whether the line ending at ``at`` is wrapped prose (long, with Chinese text), not a table cell."""
+    start = text.rfind("\n", 0, at) + 1
+    line = text[start:at]
+    return len(line) >= MIN_WRAPPED_LINE and bool(_PROSE_LINE.search(line)) and "|" not in line and "\t" not in line
+
+
 def normalize(text: str, table: dict[int, str]) -> Normalized:
     """Fold ``text`` with ``table``, blank runs of two or more ``?`` (lost spaces), and cut pinyin glosses."""
     folded = text.translate(table)
     if "?" in folded:
         folded = _LOST_SPACES.sub(lambda m: " " * len(m.group()), folded)
     cuts = [m.span() for m in _GLOSS.finditer(folded)]
+    if "\n" in folded:
+        broken = [m.span() for m in _BROKEN_NUMBER.finditer(folded) if _wrapped_prose(folded, m.start())]
+        if broken:
+            cuts = sorted(cuts + broken)
     if not cuts:
         return Normalized(folded, OffsetMap())
     pieces: list[str] = []
