@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "api.md"
 # the modules a user of the library meets, in reading order
 MODULES = ("medins_ie", "medins_ie.pipeline", "medins_ie.records", "medins_ie.frames", "medins_ie.io", "medins_ie.html",
-           "medins_ie.model", "medins_ie.evaluate", "medins_ie.fixtures", "medins_ie.tokenize", "medins_ie.view",
-           "medins_ie.cli")
+           "medins_ie.model", "medins_ie.evaluate", "medins_ie.fixtures", "medins_ie.review", "medins_ie.tokenize",
+           "medins_ie.spacy_component", "medins_ie.view", "medins_ie.cli")
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 
 

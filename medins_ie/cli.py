@@ -1,4 +1,4 @@
-"""Command line: ``medins-ie extract``, ``sample``, ``eval`` and ``fixtures check``.
+"""Command line: ``medins-ie extract``, ``sample``, ``eval``, ``fixtures check`` and ``review``.
 
 One function per subcommand (``cmd_*``, with an ``add_*_parser`` that declares its options) and one
 output writer per format in ``WRITERS``, so a format or a subcommand is added in a few lines:
@@ -472,10 +472,33 @@ def add_fixtures_parser(sub: Any) -> None:
     c.set_defaults(func=cmd_fixtures)
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """``medins-ie review FILE... -o page.html``: one self-contained HTML review page (see ``medins_ie.review``)."""
+    from .review import write_review
+
+    return write_review(args.files, args.output, model=args.model, errors=args.errors, encoding=args.encoding,
+                        html=True if args.html else False if args.no_html else None, title=args.title)
+
+
+def add_review_parser(sub: Any) -> None:
+    """Declare ``review``."""
+    p = sub.add_parser("review", help="write an HTML review page: records highlighted over the text")
+    p.add_argument("files", nargs="+", help="input files (- reads stdin); several get an index")
+    p.add_argument("--output", "-o", help="write the page to this file instead of stdout")
+    p.add_argument("--title", help="page title (default: the file name)")
+    p.add_argument("--model", help="path to a model folder (default: the packaged model)")
+    p.add_argument("--encoding", help="force an input encoding (default: detect UTF-8, GB18030/GBK, Big5)")
+    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
+                   help="undecodable bytes: fail (strict) or replace them and warn")
+    p.add_argument("--html", action="store_true", help="treat input as HTML (default: detect)")
+    p.add_argument("--no-html", action="store_true", help="never treat input as HTML")
+    p.set_defaults(func=cmd_review)
+
+
 # ---------------------------------------------------------------- entry point
 
 SUBCOMMANDS: list[Callable[[Any], None]] = [add_extract_parser, add_sample_parser, add_eval_parser,
-                                             add_fixtures_parser]
+                                             add_fixtures_parser, add_review_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

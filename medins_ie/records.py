@@ -183,6 +183,15 @@ class Document(DataClassJsonMixin):
 
         return records_frame([self], [document])
 
+    def to_html(self, text: str, name: Optional[str] = None, title: Optional[str] = None) -> str:
+        """A self-contained HTML review page of this document over ``text``, the string it was extracted from.
+
+        See ``medins_ie.review``; a ``text`` whose slices do not match the records raises ``ValueError``.
+        """
+        from .review import document_html
+
+        return document_html(self, text, name=name, title=title)
+
 
 
 def pack(doc: Document) -> tuple:

@@ -39,6 +39,6 @@ def test_spacy_pipeline_exposes_records_as_spans():
     spans = doc.spans["medins_ie"]
     assert len(spans) == len(records)
     for span, rec in zip(spans, records):
-        assert span.start_char <= rec.span[0] and rec.span[1] <= span.end_char
-        assert span.label_ == rec.type
+        assert (span.start_char, span.end_char) == rec.span
+        assert span.label_ == (f"{rec.scheme}/{rec.metric}" if rec.scheme else rec.metric)
     assert any(s.label_ == "period" for s in doc.spans["medins_entities"])
