@@ -152,6 +152,7 @@ class Model:
     unqualified: dict[str, frozenset[str]] = field(default_factory=dict)   # metric -> qualifier keys it never takes
     per_units: dict[str, str] = field(default_factory=dict)      # "人次" (after "/") -> per_visit
     metric_by_unit: dict[tuple[str, str], str] = field(default_factory=dict)   # (metric, kind) -> its sibling
+    metric_by_scheme: dict[tuple[str, str], str] = field(default_factory=dict)   # (scheme, metric) -> metric
     words: dict[str, dict[str, int]] = field(default_factory=dict)   # kind -> word -> value (patterns/words.tsv)
     qualifier_fields: tuple[str, ...] = ()                       # the taxonomy's qualifier keys bound from terms
 
@@ -692,6 +693,7 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         continuation_words=tuple(fold.surface(w) for _, w in _word_lines(pat / "continuation.txt")),
         programme_schemes=_scheme_set(meta, "programme_schemes", taxonomy, root / "meta.json"),
         words=_load_words(pat / "words.tsv", fold),
+        metric_by_scheme=_load_metric_by_scheme(lex / "metric_by_scheme.tsv", taxonomy),
         metric_by_unit=_load_metric_by_unit(lex / "metric_by_unit.tsv", taxonomy),
         unqualified=_load_metric_qualifiers(lex / "metric_qualifiers.tsv", taxonomy, qualifier_fields),
     )
@@ -771,7 +773,8 @@ def _load_metric_by_unit(path: Path, taxonomy: Taxonomy) -> dict[tuple[str, str]
     return out
 
 
-WORD_KINDS = ("corner", "total", "grand_total", "caption", "includes", "enum", "change", "after_change", "compare")
+WORD_KINDS = ("corner", "total", "grand_total", "caption", "includes", "enum", "change", "after_change", "compare",
+              "benchmark")
 
 
 def _load_words(path: Path, fold: _Folder) -> dict[str, dict[str, int]]:
@@ -786,4 +789,16 @@ def _load_words(path: Path, fold: _Folder) -> dict[str, dict[str, int]]:
                 raise ModelError(path, n, f"value {row[2]!r} is not a sign", "write 1 or -1")
             value = int(row[2])
         out[row[0]][fold.surface(row[1])] = value
+    return out
+
+
+def _load_metric_by_scheme(path: Path, taxonomy: Taxonomy) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for n, row in _rows(path, ("scheme", "metric", "metric it becomes"), 3):
+        if row[0] not in taxonomy.labels["scheme"]:
+            raise ModelError(path, n, f"{row[0]!r} is not a scheme label of the taxonomy", "use a scheme label")
+        for label in (row[1], row[2]):
+            if label not in taxonomy.labels["metric"]:
+                raise ModelError(path, n, f"{label!r} is not a metric label of the taxonomy", "use a metric label")
+        out[(row[0], row[1])] = row[2]
     return out

@@ -116,13 +116,13 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         elif gd.get("m"):
             spec.m1 = spec.m2 = int(gd["m"])
             spec.day = _int(gd.get("d"))
+        elif gd.get("rmonth"):
+            spec.relative = "month"
         elif gd.get("end"):
             spec.m1 = spec.m2 = 12
             spec.asof = True
         elif gd.get("now"):
             spec.relative, spec.asof = "now", True
-        elif gd.get("rmonth"):
-            spec.relative = "month"
         elif gd.get("pend"):
             spec.relative, spec.asof = "period", True
         elif gd.get("prev"):

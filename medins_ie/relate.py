@@ -83,6 +83,7 @@ class Scope:
     weak_scheme: bool = False                            # the scheme came from a weak word (医保基金)
     weak_metric: bool = False                            # the metric came from a weak word (救助, 费用)
     fund_clause: int = -1                                # clause in which the paying fund was named
+    status_clause: int = -1                              # clause of a clause-scoped status word (下达 in 省下达的)
 
     def copy(self) -> "Scope":
         new = Scope.__new__(Scope)  # dataclasses.replace is several times slower on this hot path
@@ -194,6 +195,9 @@ class _Frame:
     respectively: list = field(default_factory=list)  # (field, [terms]) after 分别
     resp_i: int = 0
     framed_status: Optional[tuple[str, int, int]] = None   # a table's caption or document status
+    levels: list = field(default_factory=list)             # the level figures bound in this frame, in order
+    resp_levels: list = field(default_factory=list)        # the figures a 分别 after them distributes over
+    resp_j: int = 0
 
 
 class Relater:
@@ -212,6 +216,7 @@ class Relater:
         self._enum = tuple(words["enum"])
         self._compare = words["compare"]
         self._change = words["change"]
+        self._benchmark = tuple(words["benchmark"])
         self._change_before = re.compile("(" + "|".join(map(re.escape, sorted(words["change"], key=len, reverse=True)))
                                          + ")了?$") if words["change"] else re.compile(r"(?!)")
         self._change_after = re.compile("(" + "|".join(map(re.escape, sorted(words["after_change"], key=len,
@@ -379,6 +384,7 @@ class Relater:
                     scope.region = (label, term.start, term.end)
             elif f == "status":
                 scope.status = ev
+                scope.status_clause = clause if a.clause_scope else -1
             elif f in ("measure", "direction"):
                 if frame is not None:
                     if f == "measure":
@@ -503,6 +509,8 @@ class Relater:
                             by_field.setdefault(a.field, []).append(t)
                     frame.respectively = [(f, ts) for f, ts in by_field.items() if len(ts) >= 2]
                     frame.resp_i = 0
+                    # "结算318.6万人次,支付4.07亿元,同比分别增长12.4%和9.8%": the i-th change is of the i-th figure
+                    frame.resp_levels = [i for i in frame.levels if i >= 0] if not frame.respectively else []
                     continue
                 elif ch == "其中":
                     if len(frames) < MAX_PAREN_DEPTH and frame.last_level is not None:
@@ -608,6 +616,9 @@ class Relater:
                 if default is None:
                     return None
                 qtype, unit = "count", default
+        programme = (state.fund or state.scheme or ("", -1, -1))[0]
+        if (programme, metric) in model.metric_by_scheme:
+            metric = model.metric_by_scheme[(programme, metric)]  # "医疗救助资助…参保42.36万人": assisted persons
         if unit == "other" and q.unit_surface in model.meta.get("classifiers", ()):
             # "机构2875个": a classifier counts what the metric in force counts
             unit = "institution" if natural_count(model, metric) == "institution" else unit
@@ -635,7 +646,8 @@ class Relater:
         keep_cue = False
         if cue is not None:
             measure = cue[0]
-            if measure == "difference" and (after_is(self.doc, q.end, "的") or self._change_after.match(
+            if measure == "difference" and (after_is(self.doc, q.end, "的") or self.doc.startswith(
+                    self._benchmark, q.end) or self._change_after.match(
                     self.doc, q.end, q.end + 4)):
                 # "低于6个月的警戒线1.1个月", "较预算数1.18亿元减少0.38亿元": the first figure is the benchmark
                 measure, keep_cue = "level", True
@@ -659,6 +671,9 @@ class Relater:
         related = None
         if measure in ("yoy_change", "share") and frame.last_level is not None:
             related = frame.last_level
+        if measure == "yoy_change" and len(frame.resp_levels) >= 2 and frame.resp_j < len(frame.resp_levels):
+            related = frame.resp_levels[frame.resp_j]
+            frame.resp_j += 1
         if measure in ("yoy_change", "difference") and sign < 0 and value > 0:
             value = -value
         if metric in ("current_balance", "cumulative_balance") and sign < 0 and value > 0 and cue is None:
@@ -709,7 +724,10 @@ class Relater:
         if period_spec is None and self.info.report is not None:
             period = self.info.report
         region = state.region[0] if state.region else None
-        status = state.status[0] if state.status else "actual"
+        status_ev = state.status
+        if status_ev is not None and state.status_clause >= 0 and state.status_clause != clause:
+            status_ev = frame.base.status  # "高于省下达的70%目标;职工…": the target's word stays in its clause
+        status = status_ev[0] if status_ev else "actual"
         if status == "planned" and frame.framed_status is state.status and q.unit_surface == "cell" and (
                 (qtype == "count" and unit in ("person", "person_time")) or q.per or measure == "per_capita"):
             # the persons counted and the standards (元/人·年) in a plan document's table are the measured
@@ -736,6 +754,7 @@ class Relater:
         self.bound.append(b)
         if measure == "level":
             frame.last_level = len(self.bound) - 1
+            frame.levels.append(frame.last_level)
         frame.list_cue = (cue, sign, q.end) if cue is not None else None
         if not keep_cue:
             frame.cue, frame.sign = None, 0
