@@ -232,6 +232,7 @@ class Relater:
         if info.status == "planned":
             self.doc_scope.status = ("planned", -1, -1)
         self.heading_stack: list[tuple[float, Scope]] = []
+        self._list_parent: Optional[int] = None   # the figure the items of the list being bound break down
         if info.title is not None:  # what the title says holds for the whole document
             title = self.label_scope(*info.title).restrict(model.scoping["headline" if info.headline else "title"])
             if info.headline and (title.scheme is not None or title.fund is not None):
@@ -422,15 +423,26 @@ class Relater:
         elif kind in ("paragraph", "item", "intro"):
             if kind == "item" and node.label is not None:
                 self.heading_stack.append((0, self.label_scope(*node.label).restrict(self.model.scoping["heading"])))
-            self._body(node.start, node.text_end, self.section_scope())
-            if kind == "intro" and node.label is not None:
-                frame = self.label_scope(*node.label).restrict(self.model.scoping["intro"])
+            end = self._body(node.start, node.text_end, self.section_scope(),
+                             self._list_parent if kind == "item" else None)
+            if kind == "intro" and end is not None:
+                # "…基本医疗保险参保总人数261,356人,其中:" frames the items below it (its period, scheme,
+                # metric); its last figure is what they break down
+                frame = end.state.restrict(self.model.scoping["intro"])
+                frame.explicit_scheme = False
                 self.heading_stack.append((0, frame))
+                saved, self._list_parent = self._list_parent, end.last_level
+                for child in node.children:
+                    self._bind_node(child)
+                self._list_parent = saved
+                del self.heading_stack[depth:]
+                return
         for child in node.children:
             self._bind_node(child)
         del self.heading_stack[depth:]
 
-    def _body(self, start: int, end: int, section: Scope) -> None:
+    def _body(self, start: int, end: int, section: Scope, part_of: Optional[int] = None) -> Optional[SentenceEnd]:
+        """Bind the sentences of a paragraph; ``part_of`` is the figure a list item breaks down."""
         inline: Optional[Scope] = None
         carried: tuple[str, ...] = ()  # "(含生育保险)" holds until another scheme is named in the paragraph
         before: Optional[SentenceEnd] = None
@@ -459,8 +471,9 @@ class Relater:
                     not before.state.period.since:
                 # the period a paragraph states holds for its next sentences until another is named
                 base = base.overlay(before.state.restrict(self.model.scoping["sentence"]))
-            before = self.sentence(s, e, base, parent)
+            before = self.sentence(s, e, base, parent, part_of)
             carried = before.includes
+        return before
 
     def _quantities_in(self, start: int, end: int) -> list[Quantity]:
         return _starting_in(self._q_starts, self.quantities, start, end)
@@ -472,16 +485,18 @@ class Relater:
         return is_short_heading(self.doc, line, len(qs), has_term)
 
     # ------------------------------------------------------------ the sentence machine
-    def sentence(self, start: int, end: int, base: Scope, parent: Optional[int] = None) -> "SentenceEnd":
+    def sentence(self, start: int, end: int, base: Scope, parent: Optional[int] = None,
+                 part_of: Optional[int] = None) -> "SentenceEnd":
         """Bind the quantities of one sentence; says what is still in force at its end.
 
-        ``parent`` is the level figure of the sentence this one continues (a sentence opening with 其中).
+        ``parent`` is the level figure of the sentence this one continues (a sentence opening with 其中);
+        ``part_of`` the figure that the list item holding this sentence breaks down.
         """
         self.sentence_no += 1
         state = base.copy()
         state.explicit_scheme = False
         sentence_base = state.copy()
-        frames = [_Frame(base=sentence_base, last_level=parent)]
+        frames = [_Frame(base=sentence_base, last_level=parent, parent_record=part_of)]
         clause = 0
         book = 0
         clause_start: Optional[int] = None

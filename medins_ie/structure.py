@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .tables import FoundTable
 
 _ENDS_SENTENCE = re.compile(r"[。!?！？;；:：]\s*$")
-_ITEM_MARKER = re.compile(r"^\s*(?:\(\s*\d{1,2}\s*\)|\d{1,2}\s*[、.)](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|[一二三四五六七八九十]是)")
+_ITEM_MARKER = re.compile(r"\s*(?:\(\s*\d{1,2}\s*\)|\d{1,2}\s*[、.)](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|[一二三四五六七八九十]是)")
 MAX_JOIN = 40   # a paragraph joins at most this many wrapped lines (a page-long run stays linear)
 
 
@@ -110,7 +110,7 @@ def build_tree(doc: str, lines: list[Line], tables: list["FoundTable"], relater:
             continue
         if line.kind == "heading":
             para = None
-            if intro is not None and _is_item(doc, line):
+            if intro is not None and _is_item(doc, line) and (not intro.children or intro.children[0].numbered):
                 start = line.body_start if line.body_start is not None and line.body_start < line.end else line.end
                 intro.add(Node("item", start, line.end, label=line.label, numbered=True))
                 continue

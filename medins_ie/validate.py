@@ -12,7 +12,7 @@ Rounding to the printed precision of the figures is never a finding.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from .records import Document, Finding
@@ -136,11 +136,14 @@ def _key(b: "Bound") -> tuple:
 def _balance(group: list["Bound"], ids: dict[int, str], index: dict[int, int]) -> list[Finding]:
     out = []
     by_key: dict[tuple, dict[str, "Bound"]] = defaultdict(dict)
+    seen: dict[tuple, Counter] = defaultdict(Counter)
     for b in group:
         if b.type == "amount" and b.measure == "level" and b.metric in ("income", "expenditure", "current_balance"):
             by_key[_key(b)].setdefault(b.metric, b)
-    for trio in by_key.values():
-        if len(trio) == 3:
+            seen[_key(b)][b.metric] += 1
+    for key, trio in by_key.items():
+        # a balance that nets several listed incomes or outlays is not income minus one expenditure
+        if len(trio) == 3 and seen[key]["income"] == 1 and seen[key]["expenditure"] == 1:
             inc, exp, bal = trio["income"], trio["expenditure"], trio["current_balance"]
             expected = inc.value - exp.value
             if abs(expected - bal.value) > _tolerance([inc, exp, bal]) + 1e-9:
