@@ -583,7 +583,8 @@ def _load_char_table(path: Path) -> tuple[tuple[str, str], ...]:
 
 
 def _quantity_pattern(units: dict[str, Unit], multipliers: dict[str, float], per_units: dict[str, str]) -> str:
-    num = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+    # 。 as a decimal point only right before a multiplier or unit ("2817。36万元", not "共3人。2024年")
+    num = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+。\d{1,2}(?=[万亿元%])|\d+(?:\.\d+)?"
     mult = trie_pattern(list(multipliers)) or "(?!)"
     unit = trie_pattern(list(units)) or "(?!)"
     per = trie_pattern(list(per_units)) or "(?!)"
@@ -592,8 +593,8 @@ def _quantity_pattern(units: dict[str, Unit], multipliers: dict[str, float], per
     return (
         r"(?<![\d.A-Za-z_])(?P<neg>[-−])?(?P<num>" + num + r")"
         r"(?:(?P<yi>亿)(?P<num2>\d+(?:\.\d+)?))?"
-        r"(?P<approx>余|多)?(?:(?P<mult>" + mult + r")(?![a-z]))?(?P<approx2>余|多)?"
-        r"(?P<unit>" + unit + r")?"
+        r"(?P<approx>余|多)?(?:[ \t]?(?P<mult>" + mult + r")(?![a-z]))?(?P<approx2>余|多)?"
+        r"(?:(?<![ \t])[ \t]?(?P<unit>" + unit + r"))?"
         r"(?P<per>/(?:" + per + r")(?:/(?:" + per + r"))?)?"
     )
 

@@ -13,6 +13,7 @@ from typing import Optional
 
 from .model import Assignment, Model
 
+_ORDINAL = re.compile(r"第[ \t]?$")
 _SINCE_BEFORE = re.compile(r"[自从]\s*$")
 _SINCE_RIGHT_AFTER = re.compile(r"\s?(?:起|以来)")
 _SINCE_AFTER = re.compile(r"[^,。;]{0,14}?(?:以来|起)")
@@ -180,8 +181,10 @@ def find_quantities(text: str, model: Model, pos: int = 0, endpos: Optional[int]
     multipliers, units, count_nouns, per_units = model.multipliers, model.units, model.count_nouns, model.per_units
     for m in model.quantity_re.finditer(text, pos, endpos):
         neg, num, yi, num2, _, mult, _, unit_surface, per = m.groups()  # one call, not nine
+        if _ORDINAL.search(text, max(0, m.start() - 3), m.start()):
+            continue  # "第 3268541 位访客", "第3次": an ordinal, not a quantity
         try:
-            value = float(num.replace(",", "") if "," in num else num)
+            value = float(num.replace(",", "").replace("。", "."))
         except ValueError:
             continue
         unit_surface = unit_surface or ""
@@ -256,7 +259,8 @@ def _cn_quantity(m, model: Model) -> Optional[Quantity]:
 
     try:
         if m.group("pct"):
-            value = float(cn2an.cn2an(m.group("pct")[3:], "smart"))
+            digits = m.group("pct")[3:]
+            value = 100.0 if digits == "百" else float(cn2an.cn2an(digits, "smart"))  # 百分之百
             return Quantity(m.start(), m.end(), value, "ratio", "%", "百分之")
         surface = m.group("cn")
         if len(surface) < 2 or surface in ("千万", "万亿") or not any(ch in surface for ch in "万亿千"):

@@ -23,6 +23,7 @@ from .model import Model
 from .periods import Resolved, resolve
 from .recognize import PeriodSpec, Quantity, Term
 from .segment import Line, is_short_heading, sentences
+from .units import RATIO_METRICS
 
 if TYPE_CHECKING:
     from .structure import Node
@@ -620,9 +621,12 @@ class Relater:
             if not (metric_ev and 0 <= q.start - metric_ev[2] <= BARE_GAP):
                 return None
             default = natural_count(model, metric)
-            if default is None:
+            if default is not None:
+                qtype, unit = "count", default
+            elif metric in RATIO_METRICS and 0 <= q.value <= 200:
+                qtype, unit = "ratio", "%"  # "参合率99.12": the rate a metric word governs, % dropped
+            else:
                 return None
-            qtype, unit = "count", default
         elif qtype is None:  # "1611.08万": a multiplier and no unit
             if metric in _MONEY:
                 qtype, unit = "amount", "CNY"

@@ -18,7 +18,7 @@ LABEL_MAX_LEN = 40
 SHORT_HEADING_MAX_LEN = 30
 
 _LINE_RE = re.compile(r"[^\n]*\n?")
-_SENT_END = re.compile(r"[。!?！？]+")
+_SENT_END = re.compile(r"(?:[!?！？]|(?<!\d)。|。(?!\d{1,2}[万亿元%]))+")  # not 。 as a decimal point
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_FIGURE = re.compile(r"\d[\d.,]*\s*(?:余|多)?(?:万|亿|千)?(?:元|人|家|个|笔|件|%|天|张|次)")
 
