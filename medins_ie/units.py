@@ -97,7 +97,11 @@ class UnitReader:
             if not m:
                 continue
             mult = self.model.multipliers.get(m.group("mult") or "", 1.0)
-            unit = self.model.units[m.group("unit")]
+            surface = m.group("unit")
+            unit = self.model.units[surface]
+            both = re.fullmatch(r"(.+)\((.+)\)", surface)  # 人(次): persons or person-times, by the metric
+            if both and both.group(1) in self.model.units:
+                counts.append((self.model.units[both.group(1)].unit, mult))
             if unit.type == "amount":
                 money = mult
                 per = m.group("per") or per
