@@ -663,7 +663,9 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
     # (?<![\d.]) keeps "2.66个月" or "20243" from yielding a month/year inside a larger number
     # the look-ahead lets the engine skip, in one test, every position where no period can start
     starts = "".join(sorted({ch for p in period_patterns for ch in _cjk_chars(p)}))
-    period_re = re.compile(r"(?=[\d" + re.escape(starts) + r"])(?<![\d.])(?:" + (period_src or "(?!)") + ")")
+    # a period never starts inside a number ("2.66个月"), except after a list marker at a line start ("2.1-11月")
+    period_re = re.compile(r"(?=[\d" + re.escape(starts) + r"])(?<!\d)(?:(?<!\d\.)|(?<=\n\d\.)|(?<=\n\d\d\.))"
+                           r"(?:" + (period_src or "(?!)") + ")")
     asof = [fold.surface(w) for _, w in _word_lines(pat / "asof.txt")]
     asof_re = regex.compile("(?:" + trie_pattern(asof) + r")\s{0,2}$") if asof else regex.compile(r"(?!)")
 

@@ -13,6 +13,7 @@ from typing import Optional
 
 from .model import Assignment, Model
 
+_COMPARED_AFTER = re.compile(r"\s?(?:相比|比较|对比)")
 _ORDINAL = re.compile(r"第[ \t]?$")
 _SINCE_BEFORE = re.compile(r"[自从]\s*$")
 _SINCE_RIGHT_AFTER = re.compile(r"\s?(?:起|以来)")
@@ -137,13 +138,16 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.asof = True
         if model.asof_re.search(text, max(0, m.start() - 6), m.start()):
             spec.asof = True
-        if m.start() > 0 and text[m.start() - 1] in "比较":
-            spec.comparison = True
+        if (m.start() > 0 and text[m.start() - 1] in "比较") or _COMPARED_AFTER.match(text, m.end()):
+            spec.comparison = True  # "比2023年末", "与上年相比": the base of a comparison
         if (_SINCE_BEFORE.search(text, max(0, m.start() - 2), m.start()) and
                 _SINCE_AFTER.match(text, m.end(), min(len(text), m.end() + 16))) or \
                 _SINCE_RIGHT_AFTER.match(text, m.end()):
             spec.since = True  # 自2020年10月…以来, 2024年1月起
         out.append(spec)
+    for a, b in zip(out, out[1:]):  # "今年3月底": the month takes the year 今年 names
+        if a.from_publication and a.end == b.start and b.year is None and not b.relative:
+            b.from_publication, b.year_offset = True, a.year_offset
     return out
 
 

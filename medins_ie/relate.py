@@ -199,6 +199,7 @@ class _Frame:
     levels: list = field(default_factory=list)             # the level figures bound in this frame, in order
     resp_levels: list = field(default_factory=list)        # the figures a 分别 after them distributes over
     resp_j: int = 0
+    base_cue: Optional[str] = None                         # the comparison base in force (环比: difference)
 
 
 class Relater:
@@ -393,6 +394,8 @@ class Relater:
                         # "较上年同期多支出X": the comparison base names the measure; 多支出 only its direction
                         if not (a.label == "difference" and frame.cue is not None and frame.cue[0] == "yoy_change"):
                             frame.cue = ev
+                        if a.label in ("yoy_change", "difference"):
+                            frame.base_cue = a.label  # "环比增加3.1万人,增长0.2%": the base holds for the clause group
                     else:
                         frame.sign = -1 if a.label == "-" else 1
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
@@ -585,7 +588,8 @@ class Relater:
                     frame.recent.append(item)
             elif kind == "p":
                 if item.comparison:  # "比2023年末净增1.12万人": a change against that date
-                    frame.cue = ("yoy_change", s, e)
+                    frame.cue = (self._comparison_measure(item, frames), s, e)
+                    frame.base_cue = frame.cue[0]
                 elif item.asof and state.period is not None and state.period.since and state.period.start < s:
                     state.period = replace(item, start_from=state.period)  # 自X以来…截至Y
                 else:
@@ -658,6 +662,7 @@ class Relater:
 
         measure = "level"
         value = q.value
+        direction_ev: Optional[tuple[str, int, int]] = None
         cue = frame.cue
         sign = frame.sign
         if cue is None and frame.list_cue is not None and _LIST_GAP.match(self.doc[frame.list_cue[2]:q.start]):
@@ -674,10 +679,15 @@ class Relater:
                 measure = "level"  # "按月均支出计算可支付4.1个月" is a number of months, not a rate
         if q.per_measure:  # "元/人次": the suffix says the measure (lexicons/per_units.tsv)
             measure = q.per_measure
+        if measure == "level" and frame.parent_record is not None and cue is None:
+            whole = self.bound[frame.parent_record]
+            if whole.measure in ("per_capita", "per_visit", "per_month") and (whole.type, whole.unit) == (qtype, unit):
+                measure = whole.measure  # "人均筹资560元,其中个人缴纳180元": the parts of a rate are rates
         if cue is None:
             d = self._change_before.search(self.doc, max(0, q.start - 4), q.start)
-            if d is not None:  # "增长2.4%", "下降0.9个百分点": a change against last year
-                measure = "yoy_change"
+            if d is not None:  # "增长2.4%", "下降0.9个百分点": a change against last year (or the base in force)
+                measure = frame.base_cue or "yoy_change"
+                direction_ev = (measure, d.start(), d.end())
                 sign = self._change.get(d.group(1), 1) or 1
         before = self.doc[q.start - 1] if q.start > 0 else ""
         after = self.doc[q.end:q.end + 1]
@@ -774,7 +784,12 @@ class Relater:
         if measure == "level":
             frame.last_level = len(self.bound) - 1
             frame.levels.append(frame.last_level)
-        frame.list_cue = (cue, sign, q.end) if cue is not None else None
+        if cue is not None:
+            frame.list_cue = (cue, sign, q.end)
+        elif direction_ev is not None:
+            frame.list_cue = (direction_ev, sign, q.end)  # "分别下降2.4和1.7个百分点"
+        else:
+            frame.list_cue = None
         if not keep_cue:
             frame.cue, frame.sign = None, 0
         return len(self.bound) - 1
@@ -831,6 +846,19 @@ class Relater:
     def _new_subject(self, frame: _Frame) -> bool:
         """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""
         return any(a.field in ("scheme", "account", "setting") for t in frame.recent for a in t.assignments)
+
+    def _comparison_measure(self, base: PeriodSpec, frames: list[_Frame]) -> str:
+        """Against last year (比上年末, 比2023年 in a 2024 report) a change is yoy_change; against another
+        base (较一季度末, 较2022年 in 2024) it is a difference."""
+        if base.year is None:
+            return "yoy_change" if base.year_offset == -1 and base.m1 is None else (
+                "yoy_change" if base.name == "year_end_word" else "difference")
+        context = self._context_year(frames)
+        if context is None:
+            return "yoy_change"
+        if base.year != context - 1:
+            return "difference"
+        return "yoy_change" if base.m1 in (None, 12) or base.months == () and base.m2 == 12 else "difference"
 
     def _latest_year(self, pos: int) -> Optional[int]:
         """The latest year a period expression before ``pos`` writes out (a dateline without a year)."""
