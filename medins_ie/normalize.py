@@ -24,7 +24,8 @@ _GLOSS = re.compile(
 )
 # a number broken by a line break in wrapped prose ("受益群众达12.3⏎4万人次"): the break is cut (contract 7.1)
 _BROKEN_NUMBER = re.compile(r"(?<=\d)\r?\n(?=\d[\d.]*(?:余|多)?[万亿千]?(?:元|人|家|个|笔|件|%|天|张|次|例|所|项))"
-                            r"|(?<=\d\.)\r?\n(?=\d)|(?<=\d)\r?\n(?=\.\d)")
+                            r"|(?<=\d\.)\r?\n(?=\d)|(?<=\d)\r?\n(?=\.\d)"
+                            r"|(?<=\d[万亿])\r?\n(?=人次|人|元|家|户|笔|件|张|例)")
 _PROSE_LINE = re.compile(r"[\u4e00-\u9fff]")
 MIN_WRAPPED_LINE = 20
 _LOST_SPACES = re.compile(r"\?{2,}|(?<=\d)\?(?=[ \t]*(?:\||$))", re.M)  # runs, and "12,418.00?" cells

@@ -42,6 +42,10 @@ def resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
         return Resolved(now, now, "instant") if stock else Resolved(now[:4] + "-01-01", now, "interval")
     if spec.since and spec.from_publication and now is not None and spec.year_offset == 0:
         return Resolved(now[:4] + "-01-01", now, "interval")  # 今年以来
+    if spec.since and not stock and now is not None and spec.start_from is None:
+        since = _resolve(spec, year, False, report)  # "自2006年开展以来…累计": from then to the information date
+        if since is not None and since.start <= now:
+            return Resolved(since.start, now, "interval")
     out = _resolve(spec, year, stock, report)
     if spec.start_from is not None and out is not None and not stock:
         start = _resolve(spec.start_from, year, False, report)

@@ -80,6 +80,7 @@ class Scope:
     heading_includes: tuple[str, ...] = ()               # "(含生育保险)" in a heading holds for its section
     explicit_scheme: bool = False                        # a scheme term in this sentence (not inherited)
     metrics: tuple = ()                                  # metric terms since the sentence or ";" began
+    prior_metrics: tuple = ()                            # metric terms of the paragraph's earlier sentences
     account_clause: int = -1                             # clause in which the account was stated
     weak_scheme: bool = False                            # the scheme came from a weak word (医保基金)
     weak_metric: bool = False                            # the metric came from a weak word (救助, 费用)
@@ -219,6 +220,7 @@ class Relater:
         self._compare = words["compare"]
         self._change = words["change"]
         self._benchmark = tuple(words["benchmark"])
+        self._policy = tuple(words["policy"])
         self._change_before = re.compile("(" + "|".join(map(re.escape, sorted(words["change"], key=len, reverse=True)))
                                          + ")了?$") if words["change"] else re.compile(r"(?!)")
         self._change_after = re.compile("(" + "|".join(map(re.escape, sorted(words["after_change"], key=len,
@@ -475,6 +477,11 @@ class Relater:
                     not before.state.period.since:
                 # the period a paragraph states holds for its next sentences until another is named
                 base = base.overlay(before.state.restrict(self.model.scoping["sentence"]))
+            if before is not None and (before.state.metrics or before.state.prior_metrics):
+                # the metric words of the paragraph so far stay a last resort for a figure whose unit
+                # neither the metric in force nor a default suits ("…住院6128人(次)812.64万元" after 补偿)
+                base = base.copy()
+                base.prior_metrics = (before.state.prior_metrics + before.state.metrics)[-METRIC_HISTORY:]
             before = self.sentence(s, e, base, parent, part_of)
             carried = before.includes
         return before
@@ -657,8 +664,11 @@ class Relater:
             history = own + [m for m in recent if not m[3]] + [m for m in recent if m[3]]
             metric_ev = next((m[:3] for m in history if m[2] <= q.start and (
                 qtype in model.metric_units.get(m[0], ()) or kind in model.metric_units.get(m[0], ()))), None)
-            metric = metric_ev[0] if metric_ev else (
-                model.unit_defaults.get(kind) or model.unit_defaults.get(qtype) or "other")
+            default = model.unit_defaults.get(kind) or model.unit_defaults.get(qtype)
+            if metric_ev is None and default is None:
+                metric_ev = next((m[:3] for m in reversed(state.prior_metrics) if not m[3] and (
+                    qtype in model.metric_units.get(m[0], ()) or kind in model.metric_units.get(m[0], ()))), None)
+            metric = metric_ev[0] if metric_ev else (default or "other")
 
         measure = "level"
         value = q.value
@@ -752,6 +762,10 @@ class Relater:
             if period_spec is not None else None
         if period_spec is None and self.info.report is not None:
             period = self.info.report
+        if period is not None and period.kind == "interval" and period.start[:4] == period.end[:4] and \
+                not period.end.endswith("12-31") and qtype != "count" and self._policy_clause(q.start):
+            # "补助标准由每胎次800元提高至1200元" in a half-year report: a parameter holds for its year
+            period = Resolved(period.start[:4] + "-01-01", period.start[:4] + "-12-31", "interval")
         region = state.region[0] if state.region else None
         status_ev = state.status
         if status_ev is not None and state.status_clause >= 0 and state.status_clause != clause:
@@ -846,6 +860,21 @@ class Relater:
     def _new_subject(self, frame: _Frame) -> bool:
         """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""
         return any(a.field in ("scheme", "account", "setting") for t in frame.recent for a in t.assignments)
+
+    def _policy_clause(self, pos: int) -> bool:
+        """Whether the figure at ``pos`` is the value of a policy parameter its clause names (补助标准由
+        每胎次800元提高至1200元), not a figure measured above or below one (起付标准以上的费用)."""
+        start = pos
+        floor = max(0, pos - 40)
+        while start > floor and self.doc[start - 1] not in ",;。\n":
+            start -= 1
+        clause = self.doc[start:pos]
+        for w in self._policy:
+            at = clause.rfind(w)
+            if at >= 0:
+                gap = clause[at + len(w):]
+                return len(gap) <= 14 and not any(x in gap for x in ("的", "以上", "以下", "以内"))
+        return False
 
     def _comparison_measure(self, base: PeriodSpec, frames: list[_Frame]) -> str:
         """Against last year (比上年末, 比2023年 in a 2024 report) a change is yoy_change; against another
