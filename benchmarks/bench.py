@@ -223,9 +223,8 @@ STAGES = [
     ("tables.find_tables", "medins_ie.tables", "find_tables"),
     ("tables.bind_table", "medins_ie.tables", "bind_table"),
     ("relate.Relater.__init__", "medins_ie.relate", "Relater.__init__"),
-    ("relate.Relater.body", "medins_ie.relate", "Relater.body"),
-    ("relate.Relater.heading_line", "medins_ie.relate", "Relater.heading_line"),
-    ("relate.Relater.short_heading", "medins_ie.relate", "Relater.short_heading"),
+    ("structure.build_tree", "medins_ie.structure", "build_tree"),
+    ("relate.Relater.bind_tree", "medins_ie.relate", "Relater.bind_tree"),
     ("relate.Relater.line_is_short_heading", "medins_ie.relate", "Relater.line_is_short_heading"),
     ("validate.check", "medins_ie.validate", "check"),
     ("pipeline.Extractor._build", "medins_ie.pipeline", "Extractor._build"),
@@ -234,7 +233,7 @@ STAGES = [
 
 class StageTimer:
     """Accumulates *exclusive* wall time per wrapped callable: time of nested wrapped calls is
-    subtracted from the caller (``heading_line`` -> ``body``, ``_build`` -> ``check``,
+    subtracted from the caller (``bind_tree`` -> ``bind_table``, ``_build`` -> ``check``,
     ``document_info`` -> ``find_periods``, ``find_tables`` -> ``find_quantities`` ...)."""
 
     def __init__(self) -> None:

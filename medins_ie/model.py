@@ -147,6 +147,10 @@ class Model:
     qualifier_siblings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     places: dict[str, Place] = field(default_factory=dict)   # surface as written -> division
     scoping: dict[str, frozenset[str]] = field(default_factory=dict)   # boundary -> fields that pass it
+    place_suffixes: frozenset[str] = frozenset()   # the last characters of full place names (市, 县, 区 …)
+    place_names: frozenset[str] = frozenset()      # full place names, found from their suffix
+    place_max_len: int = 0
+    place_suffix_re: "re.Pattern[str]" = field(default_factory=lambda: re.compile(r"(?!)"))
     continuation_words: tuple[str, ...] = ()
     programme_schemes: frozenset[str] = frozenset()   # schemes whose breakdowns by population stay theirs
     unqualified: dict[str, frozenset[str]] = field(default_factory=dict)   # metric -> qualifier keys it never takes
@@ -675,7 +679,14 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
     return Model(
         path=root, meta=meta, taxonomy=taxonomy, terms=terms, units=units, multipliers=multipliers,
         count_nouns=count_nouns, regions=regions, char_table=char_table,
-        term_re=re.compile(trie_pattern(sorted(terms)) or "(?!)"),
+        # full place names are found from their suffix (recognize.find_terms): a trie of three thousand
+        # names would make every position of the text ten times slower to scan
+        term_re=re.compile(trie_pattern(sorted(t for t in terms if t not in places or not _ends_place(t)))
+                           or "(?!)"),
+        place_suffixes=frozenset(PLACE_SUFFIXES),
+        place_suffix_re=re.compile("[" + PLACE_SUFFIXES + "]"),
+        place_names=frozenset(t for t in places if _ends_place(t)),
+        place_max_len=max((len(t) for t in places), default=0),
         quantity_re=regex.compile(_quantity_pattern(units, multipliers, per_units)),
         cn_quantity_re=regex.compile(_cn_quantity_pattern(units)),
         period_re=period_re, period_names=tuple(period_names), asof_re=asof_re,
@@ -700,6 +711,13 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         metric_by_unit=_load_metric_by_unit(lex / "metric_by_unit.tsv", taxonomy),
         unqualified=_load_metric_qualifiers(lex / "metric_qualifiers.tsv", taxonomy, qualifier_fields),
     )
+
+
+PLACE_SUFFIXES = "省市县区州旗盟"
+
+
+def _ends_place(name: str) -> bool:
+    return len(name) >= 2 and name[-1] in PLACE_SUFFIXES
 
 
 SCOPE_FIELDS = ("scheme", "account", "metric", "period", "region", "status", "qualifiers", "includes")

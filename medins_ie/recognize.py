@@ -277,17 +277,33 @@ def _cn_quantity(m, model: Model) -> Optional[Quantity]:
 
 
 def find_terms(text: str, model: Model, pos: int = 0, endpos: Optional[int] = None) -> list[Term]:
-    """Leftmost-longest lexicon terms in ``text[pos:endpos]``."""
+    """Leftmost-longest lexicon terms and gazetteer places in ``text[pos:endpos]``."""
     endpos = len(text) if endpos is None else endpos
-    terms, places = model.terms, model.places
+    terms = model.terms
+    found = [(m.start(), m.end()) for m in model.term_re.finditer(text, pos, endpos)]
+    names, longest = model.place_names, model.place_max_len
+    places = []
+    for m in model.place_suffix_re.finditer(text, pos, endpos):
+        end = m.end()
+        for start in range(max(pos, end - longest), end - 1):  # the longest name that ends here
+            if text[start:end] in names:
+                places.append((start, end))
+                break
+    if places:
+        merged, last_end = [], -1
+        for s, e in sorted(found + places, key=lambda se: (se[0], -se[1])):
+            if s >= last_end:
+                merged.append((s, e))
+                last_end = e
+        found = merged
     left_ok = model.meta.get("short_place_left", "")
     out = []
-    for m in model.term_re.finditer(text, pos, endpos):
-        surface = m.group()
-        if len(surface) <= 2 and surface in places and m.start() > 0:
+    for s, e in found:
+        surface = text[s:e]
+        if e - s <= 2 and s > 0 and surface in model.places:
             # a two-character place (浚县, 眉县) inside a word ("规范县外") is not a place
-            before = text[m.start() - 1]
+            before = text[s - 1]
             if "\u4e00" <= before <= "\u9fff" and before not in left_ok:
                 continue
-        out.append(Term(m.start(), m.end(), terms[surface]))
+        out.append(Term(s, e, terms[surface]))
     return out

@@ -42,6 +42,21 @@ _MONEY = frozenset({"income", "expenditure", "current_balance", "cumulative_bala
 Ev = tuple[str, int, int]   # (field-or-role, start, end) evidence in normalized coordinates
 
 
+_DIRECTIONS: dict[int, tuple[Model, "re.Pattern[str]", "re.Pattern[str]"]] = {}
+
+
+def _direction_patterns(model: Model) -> tuple["re.Pattern[str]", "re.Pattern[str]"]:
+    """The direction words right before a figure (增长 2.4%) and right after one, compiled once per model."""
+    hit = _DIRECTIONS.get(id(model))
+    if hit is None or hit[0] is not model:
+        def alternation(words: dict[str, int]) -> str:
+            return "|".join(map(re.escape, sorted(words, key=len, reverse=True))) or "(?!)"
+        before = re.compile("(" + alternation(model.words["change"]) + ")了?$")
+        after = re.compile("(" + alternation(model.words["after_change"]) + ")")
+        hit = _DIRECTIONS[id(model)] = (model, before, after)
+    return hit[1], hit[2]
+
+
 def _starting_in(starts: list[int], items: list, start: int, end: int) -> list:
     """The items (sorted, with their ``starts``) that start in ``[start, end)``."""
     return items[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
@@ -221,11 +236,7 @@ class Relater:
         self._change = words["change"]
         self._benchmark = tuple(words["benchmark"])
         self._policy = tuple(words["policy"])
-        self._change_before = re.compile("(" + "|".join(map(re.escape, sorted(words["change"], key=len, reverse=True)))
-                                         + ")了?$") if words["change"] else re.compile(r"(?!)")
-        self._change_after = re.compile("(" + "|".join(map(re.escape, sorted(words["after_change"], key=len,
-                                                                             reverse=True))) + ")") \
-            if words["after_change"] else re.compile(r"(?!)")
+        self._change_before, self._change_after = _direction_patterns(model)
         self._label_cache: dict[tuple[int, int, bool], Scope] = {}
         self._money_factor: Optional[float] = None
         self._events_cache: Optional[tuple[list[int], list[tuple[int, int, str, Any]]]] = None
@@ -867,11 +878,11 @@ class Relater:
     def _policy_clause(self, pos: int) -> bool:
         """Whether the figure at ``pos`` is the value of a policy parameter its clause names (补助标准由
         每胎次800元提高至1200元), not a figure measured above or below one (起付标准以上的费用)."""
-        start = pos
         floor = max(0, pos - 40)
-        while start > floor and self.doc[start - 1] not in ",;。\n":
-            start -= 1
-        clause = self.doc[start:pos]
+        doc = self.doc
+        start = max(doc.rfind(",", floor, pos), doc.rfind(";", floor, pos), doc.rfind("。", floor, pos),
+                    doc.rfind("\n", floor, pos), floor - 1) + 1
+        clause = doc[start:pos]
         for w in self._policy:
             at = clause.rfind(w)
             if at >= 0:

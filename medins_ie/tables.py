@@ -350,8 +350,18 @@ def _scan_rows(doc: str, lines: list[Line], i: int) -> tuple[list[int], int]:
     return block, j
 
 
+_GLUED: dict[int, tuple[Model, "re.Pattern[str]"]] = {}
+
+
 def _glued_pattern(model: Model) -> "re.Pattern[str]":
     """A line that is a label, a unit and a number glued together ("职工基本医疗保险万人71.85")."""
+    hit = _GLUED.get(id(model))
+    if hit is None or hit[0] is not model:
+        hit = _GLUED[id(model)] = (model, _compile_glued(model))
+    return hit[1]
+
+
+def _compile_glued(model: Model) -> "re.Pattern[str]":
     unit = trie_pattern(sorted(model.units, key=len, reverse=True))
     mult = trie_pattern(sorted(model.multipliers, key=len, reverse=True))
     return re.compile(r"[ \t]*(?P<label>(?:[^\d\s|;,。]|\([^()\d]{1,12}\)){2,40}?)(?P<unit>(?:" + mult + r")?(?:"
