@@ -64,6 +64,7 @@ class PeriodSpec:
     since: bool = False          # "自2020年10月…以来": the start of a cumulative span
     start_from: Optional["PeriodSpec"] = None   # an as-of date after 自X以来: the span starts at X
     number_lost: bool = False    # "2024季度": a quarter without its number (group ``qx``)
+    dateline: bool = False       # "3月2日电": a news dateline, not a period of the figures
     year2: Optional[int] = None  # a range's last year (2019至2021年, 2023年1月1日至2024年6月30日)
     day2: Optional[int] = None   # a date range's last day
 
@@ -138,6 +139,8 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
             spec.asof = True
         if model.asof_re.search(text, max(0, m.start() - 6), m.start()):
             spec.asof = True
+        if text.startswith("电", m.end()):
+            spec.dateline = True
         if (m.start() > 0 and text[m.start() - 1] in "比较") or _COMPARED_AFTER.match(text, m.end()):
             spec.comparison = True  # "比2023年末", "与上年相比": the base of a comparison
         if (_SINCE_BEFORE.search(text, max(0, m.start() - 2), m.start()) and

@@ -610,7 +610,10 @@ class Relater:
                     frame.base_cue = frame.cue[0]
                 elif item.asof and state.period is not None and state.period.since and state.period.start < s:
                     state.period = replace(item, start_from=state.period)  # 自X以来…截至Y
-                elif item.from_publication and item.m1 is None and not item.since and state.period is not None \
+                elif item.dateline:
+                    pass  # "中新网贵阳3月2日电": when the news was filed, not the period of its figures
+                elif item.from_publication and item.year_offset == 0 and item.m1 is None and not item.since \
+                        and state.period is not None \
                         and state.period is not sentence_base.period and state.period.m1 is not None:
                     pass  # "截至3月底,该县今年参加…": 今年 names the year of the date already in force
                 else:
