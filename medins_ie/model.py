@@ -157,6 +157,7 @@ class Model:
     per_units: dict[str, str] = field(default_factory=dict)      # "人次" (after "/") -> per_visit
     metric_by_unit: dict[tuple[str, str], str] = field(default_factory=dict)   # (metric, kind) -> its sibling
     metric_by_scheme: dict[tuple[str, str], str] = field(default_factory=dict)   # (scheme, metric) -> metric
+    after_metric: dict[str, str] = field(default_factory=dict)   # word after a person count -> its metric
     words: dict[str, dict[str, int]] = field(default_factory=dict)   # kind -> word -> value (patterns/words.tsv)
     qualifier_fields: tuple[str, ...] = ()                       # the taxonomy's qualifier keys bound from terms
 
@@ -707,6 +708,7 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         continuation_words=tuple(fold.surface(w) for _, w in _word_lines(pat / "continuation.txt")),
         programme_schemes=_scheme_set(meta, "programme_schemes", taxonomy, root / "meta.json"),
         words=_load_words(pat / "words.tsv", fold),
+        after_metric=_load_after_metric(lex / "metric_after.tsv", taxonomy, fold),
         metric_by_scheme=_load_metric_by_scheme(lex / "metric_by_scheme.tsv", taxonomy),
         metric_by_unit=_load_metric_by_unit(lex / "metric_by_unit.tsv", taxonomy),
         unqualified=_load_metric_qualifiers(lex / "metric_qualifiers.tsv", taxonomy, qualifier_fields),
@@ -822,4 +824,13 @@ def _load_metric_by_scheme(path: Path, taxonomy: Taxonomy) -> dict[tuple[str, st
             if label not in taxonomy.labels["metric"]:
                 raise ModelError(path, n, f"{label!r} is not a metric label of the taxonomy", "use a metric label")
         out[(row[0], row[1])] = row[2]
+    return out
+
+
+def _load_after_metric(path: Path, taxonomy: Taxonomy, fold: _Folder) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for n, row in _rows(path, ("word", "metric"), 2):
+        if row[1] not in taxonomy.labels["metric"]:
+            raise ModelError(path, n, f"{row[1]!r} is not a metric label of the taxonomy", "use a metric label")
+        out[fold.surface(row[0])] = row[1]
     return out

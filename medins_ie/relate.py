@@ -236,6 +236,7 @@ class Relater:
         self._change = words["change"]
         self._benchmark = tuple(words["benchmark"])
         self._policy = tuple(words["policy"])
+        self._after_metric = model.after_metric
         self._change_before, self._change_after = _direction_patterns(model)
         self._label_cache: dict[tuple[int, int, bool], Scope] = {}
         self._money_factor: Optional[float] = None
@@ -720,6 +721,12 @@ class Relater:
         after = self.doc[q.end:q.end + 1]
         if measure == "level" and before in self._compare and "比" in self.doc[max(0, q.start - 40):q.start]:
             measure, sign = "difference", self._compare[before] or 1  # "比…高4个百分点"
+        if qtype == "ratio" and self._unknown_rate(q.start, metric_ev):
+            metric_ev, metric = None, "other"  # "线上备案率83.4%": a rate the lexicon does not name is its own
+        if qtype == "count" and unit == "person":
+            named_after = self._metric_after(q.end)
+            if named_after is not None:  # "3418名失能人员享受待遇": the words after the count name it
+                metric = model.metric_by_scheme.get((programme, named_after), named_after)
         if qtype == "ratio" and measure == "level" and (before == "的" or after == "的"):
             measure = "share"  # "按实际发生额的95%", "25%的地市"
             if after == "的" and (metric_ev is None or metric_ev[2] < q.start - 12):
@@ -877,6 +884,28 @@ class Relater:
     def _new_subject(self, frame: _Frame) -> bool:
         """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""
         return any(a.field in ("scheme", "account", "setting") for t in frame.recent for a in t.assignments)
+
+    def _unknown_rate(self, pos: int, metric_ev: Optional[tuple[str, int, int]]) -> bool:
+        """Whether a rate noun (…率) that no metric term covers stands right before the figure at ``pos``."""
+        window = self.doc[max(0, pos - 6):pos]
+        at = window.rfind("率")
+        if at < 0 or any(ch in window[at:] for ch in ",;。"):
+            return False
+        rate_end = pos - len(window) + at + 1
+        if metric_ev is not None and metric_ev[2] >= rate_end:
+            return False  # 参保率, 报销比例: the lexicon's own rate
+        if any(t.start < rate_end <= t.end for t in self.terms_in(max(0, rate_end - 8), rate_end)):
+            return False  # a known term ends with this 率 (增长率, 住院率)
+        return not window[:at].endswith(tuple(self._change))
+
+    def _metric_after(self, pos: int) -> Optional[str]:
+        """A metric a word right after a person count names ("…人享受待遇", "…人参加生育保险")."""
+        window = self.doc[pos:pos + 8]
+        for word, metric in self._after_metric.items():
+            at = window.find(word)
+            if 0 <= at and not any(ch in window[:at] for ch in ",;。、"):
+                return metric
+        return None
 
     def _policy_clause(self, pos: int) -> bool:
         """Whether the figure at ``pos`` is the value of a policy parameter its clause names (补助标准由
