@@ -1268,11 +1268,15 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
     last_row_scheme = None
     prose_factor = relater.prose_money_factor()
     place_rows = _is_place_column(t, model)
+    # a table of income and expenditure (收支表): its 总计 adds incomes to balances, no one metric
+    mixed_rows = t.caption is not None and any(w in t.caption.text for w in _words("accounts"))
     for r, row in enumerate(t.rows):
         path = t.row_paths[r] if r < len(t.row_paths) else []
         row_scope = relater.label_scope_cells(path)
         row_cue = relater.cue_of_cells(path)
         row_hints = [h for h in (units.hint(c.text) for c in reversed(path)) if h is not None]
+        grand_total_row = bool(path) and _WHITESPACE.sub("", path[-1].text) in _words("grand_total") and \
+            _WHITESPACE.sub("", path[-1].text) not in ("合计",) and mixed_rows
         if place_rows and path and row_scope.region is None:
             # a row of a place column ("县(市、区)") is about the place it names, as written
             name = _WHITESPACE.sub("", path[-1].text)
@@ -1300,6 +1304,9 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
                 if relater.quantities_in(cell.start, cell.end):
                     relater.sentence(cell.start, cell.end, scope)
                 continue
+            if grand_total_row and row_scope.metric is None and (c >= len(col_own) or col_own[c] is None):
+                # "总计" under year columns of a T-account: the sum of income and balances, no one metric
+                scope.metric, scope.weak_metric = ("other", -1, -1), False
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
             hints = row_hints + (col_hints[c] if c < len(col_hints) else []) + outer
