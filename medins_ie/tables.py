@@ -447,6 +447,8 @@ def _table_from_rows(doc: str, lines: list[Line], block: list[int], used: set[in
 
 _PIPE = re.compile(r"\|")
 _NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}\s*[、.]|\d{1,2}\s*[、.](?!\d)|\(\s*[一二三四五六七八九十\d]{1,3}\s*\))")
+_DIGIT = re.compile(r"\d")
+_FIGURE = re.compile(r"\d[\d.,]*\s*(?:余|多)?[万亿千]?(?:元|人|家|个|%|次|张|天|件|例|项|笔)")
 _PLACE_ENDS = ("区", "县", "市", "州", "旗", "盟", "镇", "乡", "院", "心", "级", "计")
 _MD_RULE = re.compile(r"^:?-{3,}:?$")
 _YEAR_CELL = re.compile(r"^(?:19|20)\d{2}(?:年)?$")
@@ -542,17 +544,20 @@ def _tables_from_row_grid(doc: str, lines: list[Line], block: list[int], grid: l
                           layout: str, used: set[int]) -> list["FoundTable"]:
     """Tables printed one after another in one block are split at the caption of the next one."""
     out: list[FoundTable] = []
-    start, seen_values = 0, False
+    start, seen_values, reheaded = 0, False, False
     for i, row in enumerate(grid):
         filled = [c for c in row if c.text and not c.empty]
-        if seen_values and not any(c.numeric for c in row) and 1 <= len(filled) <= 2 and \
-                any(_CAPTION_NUMBER.search(c.text) or c.text.rstrip().endswith("表") for c in filled):
+        caption = 1 <= len(filled) <= 2 and any(_CAPTION_NUMBER.search(c.text) or c.text.rstrip().endswith("表")
+                                                 for c in filled)
+        # a row of short header words after figures heads a new part ("绩效指标 | 年度指标值 | 实际完成值")
+        reheading = len(filled) >= 3 and all(len(c.text) <= 10 and not _DIGIT.search(c.text) for c in filled)
+        if seen_values and not any(_DIGIT.search(c.text) for c in row) and (caption or reheading):
             out += _one_row_grid(doc, lines, _lines_of(grid[start:i], lines, block), grid[start:i], width, layout,
-                                 used)
-            start, seen_values = i, False
-        seen_values = seen_values or any(c.numeric for c in row)
+                                 used, reheaded)
+            start, seen_values, reheaded = i, False, reheading
+        seen_values = seen_values or (len(filled) >= 2 and any(c.numeric or _FIGURE.search(c.text) for c in row))
     rest = _lines_of(grid[start:], lines, block) if start else block
-    out += _one_row_grid(doc, lines, rest, grid[start:], width, layout, used)
+    out += _one_row_grid(doc, lines, rest, grid[start:], width, layout, used, reheaded)
     for before, after in zip(out, out[1:]):  # one unit note above the first table holds for the others
         after.unit_note = after.unit_note or before.unit_note
     return out
@@ -568,10 +573,16 @@ def _lines_of(rows: list[list[RawCell]], lines: list[Line], block: list[int]) ->
 
 
 def _one_row_grid(doc: str, lines: list[Line], block: list[int], grid: list[list[RawCell]], width: int,
-                  layout: str, used: set[int]) -> list["FoundTable"]:
-    """Caption, unit note, header and body from rows of cells; side-by-side halves become two tables."""
+                  layout: str, used: set[int], rowspans: bool = False) -> list["FoundTable"]:
+    """Caption, unit note, header and body from rows of cells; side-by-side halves become two tables.
+
+    ``rowspans``: a part that a header row opened inside a larger table, where label cells span rows: a
+    row shorter than the header lacks its leading labels, which it takes from the row above.
+    """
     if not block:
         return []
+    if rowspans:
+        return _rowspan_part(doc, lines, block, grid, layout)
     t = FoundTable(line_indexes=list(block), layout=layout)
     header: list[list[Optional[RawCell]]] = []
     body: list[list[Optional[RawCell]]] = []
@@ -634,6 +645,39 @@ def _one_row_grid(doc: str, lines: list[Line], block: list[int], grid: list[list
         _finish_grid(part, [h[lo:hi] for h in header], [r[lo:hi] for r in body], hi - lo)
         out.append(part)
     return out
+
+
+def _rowspan_part(doc: str, lines: list[Line], block: list[int], grid: list[list[RawCell]],
+                  layout: str) -> list["FoundTable"]:
+    """A part headed by its first row whose label cells span rows: short rows are right-aligned."""
+    head = list(grid[0])
+    while head and not head[-1].text:
+        head.pop()
+    width = len(head)
+    t = FoundTable(line_indexes=list(block), layout=layout)
+    body: list[list[Optional[RawCell]]] = []
+    above: list[Optional[RawCell]] = [None] * width
+    lone: Optional[RawCell] = None
+    for row in grid[1:]:
+        cells = list(row)
+        while len(cells) > width and not cells[-1].text:
+            cells.pop()
+        if not any(c.text for c in cells):
+            continue
+        if len([c for c in cells if c.text]) == 1 and len(cells) <= 2:
+            lone = next(c for c in cells if c.text)  # a spanning label alone on its line ("产 出 指 标")
+            continue
+        missing = max(0, width - len(cells))
+        if lone is not None and missing:
+            # the spanning label heads the last column the row leaves out
+            above = [None] * (missing - 1) + [lone] + above[missing:]
+        lone = None
+        full: list[Optional[RawCell]] = list(above[:missing]) + [c if c.text and not c.empty else None
+                                                                 for c in cells[:width]]
+        body.append(full)
+        above = [c if c is not None else a for c, a in zip(full, above)]
+    _finish_grid(t, [[c if c.text else None for c in head]], body, width)
+    return [t]
 
 
 def _is_latin(text: str) -> bool:
