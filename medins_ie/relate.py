@@ -787,7 +787,8 @@ class Relater:
         if period_spec is None and self.info.report is not None:
             period = self.info.report
         if period is not None and period.kind == "interval" and period.start[:4] == period.end[:4] and \
-                not period.end.endswith("12-31") and qtype != "count" and self._policy_clause(q.start):
+                not period.end.endswith("12-31") and (qtype != "count" or unit == "day") and \
+                self._policy_clause(q.start):
             # "补助标准由每胎次800元提高至1200元" in a half-year report: a parameter holds for its year
             period = Resolved(period.start[:4] + "-01-01", period.start[:4] + "-12-31", "interval")
         region = state.region[0] if state.region else None

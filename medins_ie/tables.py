@@ -1333,7 +1333,7 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
                 row_scope.region = (known or name, path[-1].start, path[-1].end)
         if (row_scope.scheme is not None and not row_scope.weak_scheme) or row_scope.fund is not None:
             last_row_scheme = (row_scope.scheme, row_scope.fund)
-        elif row_scope.account is not None and last_row_scheme is not None and path and any(
+        elif row_scope.account is not None and last_row_scheme is not None and len(path) == 1 and any(
                 a.field == "account" for a in model.terms.get(_SUBROW_PREFIX.sub("", path[-1].text), ())):
             # "职工医保 / 统筹基金 / 个人账户": an account row is a part of the scheme row above it
             row_scope.scheme, row_scope.fund = last_row_scheme
