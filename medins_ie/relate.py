@@ -485,8 +485,7 @@ class Relater:
                 base = base.copy()
                 base.includes = carried
             if before is not None and parent is None and before.state.period is not None and \
-                    before.state.period is not base.period and not before.state.period.asof and \
-                    not before.state.period.since:
+                    before.state.period is not base.period and not before.state.period.since:
                 # the period a paragraph states holds for its next sentences until another is named
                 base = base.overlay(before.state.restrict(self.model.scoping["sentence"]))
             if before is not None and (before.state.metrics or before.state.prior_metrics):
