@@ -55,6 +55,7 @@ PERIOD_GROUPS = {
     "wyear": "the whole year in force (全年)",
     "y2": "the last year of a range (2019至2021年, 2023年1月至2024年6月; with m1/m2)",
     "d2": "the last day of a date range (needs y2 and m2)",
+    "lastperiod": "the report period a year earlier (上年同期)", "thisperiod": "the report period (本期)",
 }
 PERIOD_KEYS = ("name", "pattern")
 NOISE_KINDS = ("chrome_block", "spam", "chrome", "footer", "meta")

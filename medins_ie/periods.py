@@ -26,6 +26,11 @@ def _last_day(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
 
+def _shift_year(iso: str, years: int) -> str:
+    y, m, d = int(iso[:4]) + years, int(iso[5:7]), int(iso[8:10])
+    return _iso(y, m, min(d, _last_day(y, m)))
+
+
 def _iso(year: int, month: int, day: int) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
@@ -60,6 +65,10 @@ def _resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
 
     An as-of date (截至…, …底/末) is an instant for a stock and the year to that date for a flow.
     """
+    if spec.relative == "report" and report is not None:  # 本期, 上年同期: the report period (a year earlier)
+        shift = spec.year_offset
+        start, end = _shift_year(report.start, shift), _shift_year(report.end, shift)
+        return Resolved(start, end, report.kind)
     if spec.relative == "month" and report is not None:  # 本月 / 本月末: the report's last month
         y, m = int(report.end[:4]), int(report.end[5:7])
         if spec.asof:

@@ -119,6 +119,8 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
         elif gd.get("m"):
             spec.m1 = spec.m2 = int(gd["m"])
             spec.day = _int(gd.get("d"))
+        elif gd.get("lastperiod") or gd.get("thisperiod"):
+            spec.relative, spec.year_offset = "report", (-1 if gd.get("lastperiod") else 0)
         elif gd.get("rmonth"):
             spec.relative = "month"
         elif gd.get("end"):

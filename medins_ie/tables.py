@@ -1353,7 +1353,11 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
                 scope.metric, scope.weak_metric = ("other", -1, -1), False
             if scope.metric is None and t.ctx_metric is not None:
                 scope.metric = (t.ctx_metric, -1, -1)
-            hints = row_hints + (col_hints[c] if c < len(col_hints) else []) + outer
+            own_col = col_hints[c] if c < len(col_hints) else []
+            if own_col and own_col[0].kinds == 1 and own_col[0].ratio:
+                hints = own_col + row_hints + outer  # "同比增减(%)": a column of changes in per cent
+            else:
+                hints = row_hints + own_col + outer
             q = _cell_quantity(cell, scope, hints, prose_factor, model)
             cue = row_cue or (col_cues[c] if c < len(col_cues) else None)  # rows may be wider than the header
             idx = relater.bind_cell(q, scope, cue, base.status)
