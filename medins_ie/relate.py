@@ -216,6 +216,7 @@ class _Frame:
     resp_levels: list = field(default_factory=list)        # the figures a 分别 after them distributes over
     resp_j: int = 0
     base_cue: Optional[str] = None                         # the comparison base in force (环比: difference)
+    list_item: Optional[tuple] = None                      # (account, end) of the last figure, for lists
 
 
 class Relater:
@@ -726,7 +727,7 @@ class Relater:
             named_after = self._metric_after(q.end)
             if named_after is not None:  # "3418名失能人员享受待遇": the words after the count name it
                 metric = model.metric_by_scheme.get((programme, named_after), named_after)
-        if qtype == "ratio" and measure == "level" and (before == "的" or after == "的"):
+        if qtype == "ratio" and measure == "level" and not keep_cue and (before == "的" or after == "的"):
             measure = "share"  # "按实际发生额的95%", "25%的地市"
             if after == "的" and (metric_ev is None or metric_ev[2] < q.start - 12):
                 metric_ev, metric = None, "other"
@@ -749,6 +750,9 @@ class Relater:
             fund = frame.base.fund  # "大病保险赔付1632人次,赔付金额386.74万元" keeps the fund; a new subject drops it
         scheme_ev = fund or state.scheme
         account_ev = state.account
+        if account_ev is None and frame.list_item is not None and \
+                _LIST_GAP.match(self.doc[frame.list_item[1]:q.start]):
+            account_ev = frame.list_item[0]  # "分别为13.6、9.4、6.3和10.7个月": every item of the list
         quals = {k: v[0] for k, v in state.quals.items()
                  if not (v[4] and v[3] != clause) and not (v[3] == TITLE_CLAUSE and metric == "other")}
         includes = state.includes
@@ -822,6 +826,7 @@ class Relater:
         if measure == "level":
             frame.last_level = len(self.bound) - 1
             frame.levels.append(frame.last_level)
+        frame.list_item = (account_ev, q.end)
         if cue is not None:
             frame.list_cue = (cue, sign, q.end)
         elif direction_ev is not None:
