@@ -217,6 +217,7 @@ class _Frame:
     resp_j: int = 0
     base_cue: Optional[str] = None                         # the comparison base in force (环比: difference)
     list_item: Optional[tuple] = None                      # (account, end) of the last figure, for lists
+    last_measure: Optional[tuple] = None                   # (measure, end) of the last figure
 
 
 class Relater:
@@ -239,6 +240,7 @@ class Relater:
         self._policy = tuple(words["policy"])
         self._after_metric = model.after_metric
         self._change_before, self._change_after = _direction_patterns(model)
+        self._to_value = re.compile("|".join(map(re.escape, model.words["to_value"])) or "(?!)")
         self._label_cache: dict[tuple[int, int, bool], Scope] = {}
         self._money_factor: Optional[float] = None
         self._events_cache: Optional[tuple[list[int], list[tuple[int, int, str, Any]]]] = None
@@ -707,6 +709,10 @@ class Relater:
                 measure = "level"  # "按月均支出计算可支付4.1个月" is a number of months, not a rate
         if q.per_measure:  # "元/人次": the suffix says the measure (lexicons/per_units.tsv)
             measure = q.per_measure
+        if measure == "level" and frame.last_measure is not None and frame.last_measure[1] < q.start and \
+                frame.last_measure[0] in ("per_capita", "per_visit", "per_month") and \
+                self._to_value.search(self.doc, frame.last_measure[1], q.start):
+            measure = frame.last_measure[0]  # "次均费用由8632元降至8176元": the new level of the same rate
         if measure == "level" and frame.parent_record is not None and cue is None:
             whole = self.bound[frame.parent_record]
             if whole.measure in ("per_capita", "per_visit", "per_month") and (whole.type, whole.unit) == (qtype, unit):
@@ -827,6 +833,7 @@ class Relater:
             frame.last_level = len(self.bound) - 1
             frame.levels.append(frame.last_level)
         frame.list_item = (account_ev, q.end)
+        frame.last_measure = (measure, q.end)
         if cue is not None:
             frame.list_cue = (cue, sign, q.end)
         elif direction_ev is not None:
