@@ -829,7 +829,7 @@ class Relater:
                   parent=frame.parent_record, parent_soft=frame.soft, sentence=self.sentence_no,
                   q_text=self.doc[q.start:q.end])
         self.bound.append(b)
-        if measure == "level":
+        if measure in ("level", "per_capita", "per_visit", "per_month"):  # what a 其中 or a change refers to
             frame.last_level = len(self.bound) - 1
             frame.levels.append(frame.last_level)
         frame.list_item = (account_ev, q.end)
