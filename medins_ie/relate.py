@@ -101,6 +101,7 @@ class Scope:
     weak_metric: bool = False                            # the metric came from a weak word (救助, 费用)
     fund_clause: int = -1                                # clause in which the paying fund was named
     status_clause: int = -1                              # clause of a clause-scoped status word (下达 in 省下达的)
+    metric_clause: int = -1                              # clause in which the metric in force was named
 
     def copy(self) -> "Scope":
         new = Scope.__new__(Scope)  # dataclasses.replace is several times slower on this hot path
@@ -382,13 +383,18 @@ class Relater:
                     scope.explicit_scheme = True
             elif f in ("account", "metric"):
                 inherited = frame is not None and getattr(scope, f) is getattr(frame.base, f)
-                applied = not a.weak or getattr(scope, f) is None or (f == "metric" and inherited)
+                # a weak metric word (费用, 救助) names the figures of its own clause when the metric in force
+                # was named in an earlier clause ("…支付…3757.2万元,…,次均分娩费用4318元")
+                later = f == "metric" and frame is not None and frame.parent_record is None and \
+                    scope.metric_clause < clause and self._figure_follows(term.end)  # not the parts of a 其中
+                applied = not a.weak or getattr(scope, f) is None or (f == "metric" and (inherited or later))
                 if applied:
                     setattr(scope, f, ev)
                     if f == "account":
                         scope.account_clause = clause
                     else:
                         scope.weak_metric = a.weak
+                        scope.metric_clause = clause
                 if f == "metric":  # every metric word is remembered, a weak one as weak (the 4th item)
                     scope.metrics = scope.metrics[-(METRIC_HISTORY - 1):] + (ev + (a.weak,),)
             elif f == "ignore":
@@ -896,6 +902,11 @@ class Relater:
     def _new_subject(self, frame: _Frame) -> bool:
         """Whether the terms since the last figure name a new subject (a scheme, account or setting)."""
         return any(a.field in ("scheme", "account", "setting") for t in frame.recent for a in t.assignments)
+
+    def _figure_follows(self, pos: int, gap: int = 2) -> bool:
+        """Whether a quantity starts within ``gap`` characters after ``pos`` (a word that labels it)."""
+        i = bisect.bisect_left(self._q_starts, pos)
+        return i < len(self._q_starts) and self._q_starts[i] - pos <= gap
 
     def _unknown_rate(self, pos: int, metric_ev: Optional[tuple[str, int, int]]) -> bool:
         """Whether a rate noun (…率) that no metric term covers stands right before the figure at ``pos``."""
