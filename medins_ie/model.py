@@ -798,7 +798,8 @@ def _load_metric_by_unit(path: Path, taxonomy: Taxonomy) -> dict[tuple[str, str]
 
 
 WORD_KINDS = ("corner", "total", "grand_total", "caption", "includes", "enum", "change", "after_change", "compare",
-              "benchmark", "policy", "accounts", "to_value")
+              "benchmark", "policy", "accounts", "to_value", "copula",
+              "threshold")
 
 
 def _load_words(path: Path, fold: _Folder) -> dict[str, dict[str, int]]:

@@ -241,6 +241,8 @@ class Relater:
         self._policy = tuple(words["policy"])
         self._after_metric = model.after_metric
         self._change_before, self._change_after = _direction_patterns(model)
+        self._copula = tuple(words["copula"])
+        self._threshold = frozenset(words["threshold"])
         self._to_value = re.compile("|".join(map(re.escape, model.words["to_value"])) or "(?!)")
         self._label_cache: dict[tuple[int, int, bool], Scope] = {}
         self._money_factor: Optional[float] = None
@@ -424,11 +426,11 @@ class Relater:
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
                 held = scope.quals.get(f)
                 if held is None or held[3] != clause or in_label or (held[5] and not a.weak):
+                    at = -2 if in_label else clause
                     for sibling in self.model.qualifier_siblings.get(f, ()):
-                        if sibling in scope.quals and scope.quals[sibling][3] != clause:
-                            del scope.quals[sibling]
-                    scope.quals[f] = (a.label, term.start, term.end, -2 if in_label else clause,
-                                      a.clause_scope, a.weak)
+                        if sibling in scope.quals and scope.quals[sibling][3] not in (at, TITLE_CLAUSE):
+                            del scope.quals[sibling]  # a label's 异地就医直接结算 keeps both
+                    scope.quals[f] = (a.label, term.start, term.end, at, a.clause_scope, a.weak)
 
     # ------------------------------------------------------------ lines
     def bind_tree(self, root: "Node") -> None:
@@ -587,7 +589,9 @@ class Relater:
                     frame.last_level = None
                     clause += 1
                 else:  # , 、 and sentence ends inside the span
-                    frame.cue, frame.sign = None, 0
+                    if not (ch == "," and frame.cue is not None and self.doc.startswith(self._copula, e) and (
+                            frame.last_measure is None or frame.last_measure[1] < frame.cue[1])):
+                        frame.cue, frame.sign = None, 0  # "增幅最低,为18.3%" keeps the change it announced
                     if ch == "," and self.doc[s - 1:s] == "中" and state.account_clause == clause:
                         state.account_clause = _TOPIC  # "统筹基金支出中,住院支出…": the account is the topic
                     clause += 1
@@ -706,7 +710,9 @@ class Relater:
         keep_cue = False
         if cue is not None:
             measure = cue[0]
-            if measure == "difference" and (after_is(self.doc, q.end, "的") or self.doc.startswith(
+            if measure == "difference" and cue[2] == q.start and unit != "pp" and self.doc[cue[1]:cue[2]] in self._threshold:
+                measure, sign = "level", 0  # "备案率低于60%": the level compared with
+            elif measure == "difference" and (after_is(self.doc, q.end, "的") or self.doc.startswith(
                     self._benchmark, q.end) or self._change_after.match(
                     self.doc, q.end, q.end + 4)):
                 # "低于6个月的警戒线1.1个月", "较预算数1.18亿元减少0.38亿元": the first figure is the benchmark
@@ -744,8 +750,12 @@ class Relater:
             if after == "的" and (metric_ev is None or metric_ev[2] < q.start - 12):
                 metric_ev, metric = None, "other"
         related = None
-        if measure in ("yoy_change", "share") and frame.last_level is not None:
+        # a per-cent change against any base ("较三季度增长9.7%") is a growth rate of the level before it
+        relative = measure == "yoy_change" or (measure == "difference" and qtype == "ratio" and unit == "%")
+        if (relative or measure == "share") and frame.last_level is not None:
             related = frame.last_level
+        elif relative and qtype == "ratio" and unit == "%" and metric_ev is None and frame.levels:
+            related = frame.levels[-1]  # "…287.6万人次;辽源市增幅最低,为18.3%": the change of the figures listed
         if measure == "yoy_change" and len(frame.resp_levels) >= 2 and frame.resp_j < len(frame.resp_levels):
             related = frame.resp_levels[frame.resp_j]
             frame.resp_j += 1
@@ -768,7 +778,7 @@ class Relater:
         quals = {k: v[0] for k, v in state.quals.items()
                  if not (v[4] and v[3] != clause) and not (v[3] == TITLE_CLAUSE and metric == "other")}
         includes = state.includes
-        if rel is not None and measure == "yoy_change":
+        if rel is not None and relative:
             metric, scheme_ev, account_ev = rel.metric, None, None
             quals = dict(rel.qualifiers)
             includes = tuple(quals.pop("includes", ()))
@@ -811,6 +821,9 @@ class Relater:
         if status_ev is not None and state.status_clause >= 0 and state.status_clause != clause:
             status_ev = frame.base.status  # "高于省下达的70%目标;职工…": the target's word stays in its clause
         status = status_ev[0] if status_ev else "actual"
+        if status_ev is None and period_spec is not None and period_spec.year is not None and period is not None:
+            if self.info.published is not None and period.start > self.info.published:
+                status = "planned"  # "2025年底前…达到90%" in a page of January 2025: not yet happened
         if status == "planned" and frame.framed_status is state.status and q.unit_surface == "cell" and (
                 (qtype == "count" and unit in ("person", "person_time")) or q.per or measure == "per_capita"):
             # the persons counted and the standards (元/人·年) in a plan document's table are the measured
