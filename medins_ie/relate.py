@@ -739,7 +739,7 @@ class Relater:
         after = self.doc[q.end:q.end + 1]
         if measure == "level" and before in self._compare and "比" in self.doc[max(0, q.start - 40):q.start]:
             measure, sign = "difference", self._compare[before] or 1  # "比…高4个百分点"
-        if qtype == "ratio" and self._unknown_rate(q.start, metric_ev):
+        if qtype == "ratio" and self.unknown_rate(q.start, metric_ev):
             metric_ev, metric = None, "other"  # "线上备案率83.4%": a rate the lexicon does not name is its own
         if qtype == "count" and unit == "person":
             named_after = self._metric_after(q.end)
@@ -788,7 +788,7 @@ class Relater:
             account = account_ev[0] if account_ev else None
         unfunded = metric_ev is not None and metric_ev[1] >= 0 and \
             self.doc[metric_ev[1]:metric_ev[2]] in model.meta.get("unfunded_metric_words", ())
-        if metric == "institutions" or (metric == "other" and not state.explicit_scheme and (qtype != "amount" or unfunded)):
+        if metric == "institutions" or (metric == "other" and not state.explicit_scheme and (qtype == "count" or unfunded)):
             # penalties (违约金, 罚款) belong to no fund unless the sentence names one (contract 7.1)
             scheme, scheme_ev = None, None
         elif scheme is None and metric in model.meta.get("default_scheme_metrics", ()):
@@ -921,7 +921,7 @@ class Relater:
         i = bisect.bisect_left(self._q_starts, pos)
         return i < len(self._q_starts) and self._q_starts[i] - pos <= gap
 
-    def _unknown_rate(self, pos: int, metric_ev: Optional[tuple[str, int, int]]) -> bool:
+    def unknown_rate(self, pos: int, metric_ev: Optional[tuple[str, int, int]]) -> bool:
         """Whether a rate noun (…率) that no metric term covers stands right before the figure at ``pos``."""
         window = self.doc[max(0, pos - 6):pos]
         at = window.rfind("率")

@@ -516,7 +516,9 @@ def _table_from_pipe_rows(doc: str, lines: list[Line], block: list[int], width: 
         alone = _row_cells(segs)
         if acc:
             joined = _join_segments(acc, segs)
-            if len(alone) >= width or len(_row_cells(joined)) > width:
+            # "X |" then "Y | Z |": a short row closed by its "|" (a rowspan label, a header's upper tier)
+            closed = not acc[-1].text and len(acc) > 1 and segs[0].text and not segs[-1].text
+            if len(alone) >= width or len(_row_cells(joined)) > width or closed:
                 if any(c.text for c in acc):
                     rows.append(_row_cells(acc))
                 acc = []
@@ -1311,6 +1313,7 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
         col_own.append(own.metric if own.metric is not None and not own.weak_metric else None)
     last_row_scheme = None
     prose_factor = relater.prose_money_factor()
+    prose_cells: set[int] = set()
     place_rows = _is_place_column(t, model)
     # a table of income and expenditure (收支表): its 总计 adds incomes to balances, no one metric
     mixed_rows = t.caption is not None and any(w in t.caption.text for w in _words("accounts"))
@@ -1331,6 +1334,8 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
                 if known == "@issuer":  # "全  市"
                     known = relater.info.region
                 row_scope.region = (known or name, path[-1].start, path[-1].end)
+        if path and relater.unknown_rate(path[-1].end, row_scope.metric):
+            row_scope.metric, row_scope.weak_metric = ("other", -1, -1), False  # "补助资金拨付及时率": its own rate
         if (row_scope.scheme is not None and not row_scope.weak_scheme) or row_scope.fund is not None:
             last_row_scheme = (row_scope.scheme, row_scope.fund)
         elif row_scope.account is not None and last_row_scheme is not None and len(path) == 1 and any(
@@ -1344,8 +1349,10 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
             if row_scope.weak_metric and c < len(col_scopes) and col_own[c] is not None:
                 scope.metric, scope.weak_metric = col_own[c], False  # "住院救助" (weak) under "救助人次"
             if not cell.numeric:
-                # quantities written inside a label or remark cell ("含市里257万元", "3.63%经办经费")
-                if relater.quantities_in(cell.start, cell.end):
+                # quantities written inside a label or remark cell ("含市里257万元", "3.63%经办经费"); a label
+                # that spans rows is repeated in each of them but read once
+                if cell.start not in prose_cells and relater.quantities_in(cell.start, cell.end):
+                    prose_cells.add(cell.start)
                     relater.sentence(cell.start, cell.end, scope)
                 continue
             if grand_total_row and row_scope.metric is None and (c >= len(col_own) or col_own[c] is None):
