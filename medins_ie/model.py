@@ -70,7 +70,7 @@ META_TYPES: dict[str, type | tuple[type, ...]] = {
     "place_pattern": str, "national_words": list, "title_words": list, "published_labels": list,
     "issuer_labels": list, "qualifier_groups": list, "place_stop_chars": str,
     "short_place_left": str, "title_place_pattern": str, "place_column_words": list, "programme_schemes": list,
-    "unfunded_metric_words": list, "classifiers": list,
+    "unfunded_metric_words": list, "classifiers": list, "policy_metrics": list,
 }
 
 
@@ -799,7 +799,7 @@ def _load_metric_by_unit(path: Path, taxonomy: Taxonomy) -> dict[tuple[str, str]
 
 WORD_KINDS = ("corner", "total", "grand_total", "caption", "includes", "enum", "change", "after_change", "compare",
               "benchmark", "policy", "accounts", "to_value", "copula",
-              "threshold")
+              "threshold", "rate")
 
 
 def _load_words(path: Path, fold: _Folder) -> dict[str, dict[str, int]]:

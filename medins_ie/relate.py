@@ -33,6 +33,7 @@ METRIC_HISTORY = 8    # metric words remembered per clause group (bounded: a sen
 TITLE_CLAUSE = -3     # marks qualifiers that come from the document title
 _TOPIC = 1 << 30      # an account_clause that never lapses within its sentence
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
 _CLAUSE_BREAK = re.compile(r"[,;。\n|]")
 _LIST_GAP = re.compile(r"^[、,和及与 ]*$")
@@ -242,6 +243,7 @@ class Relater:
         self._after_metric = model.after_metric
         self._change_before, self._change_after = _direction_patterns(model)
         self._copula = tuple(words["copula"])
+        self._rate_nouns = tuple(words["rate"])
         self._threshold = frozenset(words["threshold"])
         self._to_value = re.compile("|".join(map(re.escape, model.words["to_value"])) or "(?!)")
         self._label_cache: dict[tuple[int, int, bool], Scope] = {}
@@ -679,7 +681,8 @@ class Relater:
         programme = (state.fund or state.scheme or ("", -1, -1))[0]
         if (programme, metric) in model.metric_by_scheme:
             metric = model.metric_by_scheme[(programme, metric)]  # "医疗救助资助…参保42.36万人": assisted persons
-        if unit == "other" and q.unit_surface in model.meta.get("classifiers", ()):
+        if unit == "other" and q.unit_surface in model.meta.get("classifiers", ()) and \
+                not _HAN.match(self.doc, q.end):  # "组成3个检查组" counts the noun after it
             # "机构2875个": a classifier counts what the metric in force counts
             unit = "institution" if natural_count(model, metric) == "institution" else unit
         kind = f"{qtype}:{unit}"
@@ -811,11 +814,15 @@ class Relater:
             if period_spec is not None else None
         if period_spec is None and self.info.report is not None:
             period = self.info.report
+        raised = self._raised(q) if period is not None and (qtype != "count" or unit == "day") else 0
         if period is not None and period.kind == "interval" and period.start[:4] == period.end[:4] and \
-                not period.end.endswith("12-31") and (qtype != "count" or unit == "day") and \
-                self._policy_clause(q.start):
-            # "补助标准由每胎次800元提高至1200元" in a half-year report: a parameter holds for its year
-            period = Resolved(period.start[:4] + "-01-01", period.start[:4] + "-12-31", "interval")
+                (qtype != "count" or unit == "day") and (
+                    (raised and metric in model.meta.get("policy_metrics", ())) or (
+                        (raised or not period.end.endswith("12-31")) and self._policy_clause(q.start))):
+            # "补助标准由每胎次800元提高至1200元" in a half-year report: a parameter holds for its year;
+            # "今年起…救助比例由65%提高到70%": the old value held the year before
+            year = int(period.start[:4]) - (1 if raised < 0 else 0)
+            period = Resolved(f"{year}-01-01", f"{year}-12-31", "interval")
         region = state.region[0] if state.region else None
         status_ev = state.status
         if status_ev is not None and state.status_clause >= 0 and state.status_clause != clause:
@@ -922,17 +929,18 @@ class Relater:
         return i < len(self._q_starts) and self._q_starts[i] - pos <= gap
 
     def unknown_rate(self, pos: int, metric_ev: Optional[tuple[str, int, int]]) -> bool:
-        """Whether a rate noun (…率) that no metric term covers stands right before the figure at ``pos``."""
+        """Whether a rate noun (…率, …比例) that no metric term covers stands right before the figure at ``pos``."""
         window = self.doc[max(0, pos - 6):pos]
-        at = window.rfind("率")
-        if at < 0 or any(ch in window[at:] for ch in ",;。"):
+        found = max(((window.rfind(n), n) for n in self._rate_nouns), default=(-1, ""))
+        at = found[0] + len(found[1]) - 1
+        if found[0] < 0 or any(ch in window[at:] for ch in ",;。"):
             return False
         rate_end = pos - len(window) + at + 1
         if metric_ev is not None and metric_ev[2] >= rate_end:
             return False  # 参保率, 报销比例: the lexicon's own rate
         if any(t.start < rate_end <= t.end for t in self.terms_in(max(0, rate_end - 8), rate_end)):
             return False  # a known term ends with this 率 (增长率, 住院率)
-        return not window[:at].endswith(tuple(self._change))
+        return not window[:found[0]].endswith(tuple(self._change))
 
     def _metric_after(self, pos: int) -> Optional[str]:
         """A metric a word right after a person count names ("…人享受待遇", "…人参加生育保险")."""
@@ -942,6 +950,15 @@ class Relater:
             if 0 <= at and not any(ch in window[:at] for ch in ",;。、"):
                 return metric
         return None
+
+    def _raised(self, q: Quantity) -> int:
+        """-1 for the old value of "由X提高到Y", 1 for the new one, 0 for a figure in no such change."""
+        if self._to_value.match(self.doc, q.end) and self.doc[max(0, q.start - 1):q.start] == "由":
+            return -1
+        before = self.doc[max(0, q.start - 4):q.start]
+        hit = self._to_value.search(before)
+        return 1 if hit is not None and hit.end() == len(before) and "由" in self.doc[max(0, q.start - 16):q.start] \
+            else 0
 
     def _policy_clause(self, pos: int) -> bool:
         """Whether the figure at ``pos`` is the value of a policy parameter its clause names (补助标准由
