@@ -439,6 +439,23 @@ class Relater:
         """Bind every figure of the document by walking its tree (``structure.py``)."""
         for child in root.children:
             self._bind_node(child)
+        self._restate_title()
+
+    def _restate_title(self) -> None:
+        """A figure of the title that the body states again takes the fields of the body's figure
+        (``长护险累计支付护理费用超9亿元`` above ``自2020年10月…以来…累计支付护理费用超9亿元``)."""
+        if self.info.title is None:
+            return
+        t0, t1 = self.info.title
+        for b in self.bound:
+            if not t0 <= b.q.start < t1:
+                continue
+            body = next((o for o in self.bound if o.q.start >= t1 and o.type == b.type and
+                         (o.unit == b.unit or o.type == "count") and abs(o.value - b.value) <= 1e-6 * abs(b.value)
+                         and o.measure == b.measure), None)
+            if body is not None:
+                b.scheme, b.account, b.metric, b.status = body.scheme, body.account, body.metric, body.status
+                b.period, b.period_span, b.region = body.period, body.period_span, body.region
 
     def _bind_node(self, node: "Node") -> None:
         kind = node.kind
@@ -957,8 +974,7 @@ class Relater:
             return -1
         before = self.doc[max(0, q.start - 4):q.start]
         hit = self._to_value.search(before)
-        return 1 if hit is not None and hit.end() == len(before) and "由" in self.doc[max(0, q.start - 16):q.start] \
-            else 0
+        return 1 if hit is not None and hit.end() == len(before) else 0
 
     def _policy_clause(self, pos: int) -> bool:
         """Whether the figure at ``pos`` is the value of a policy parameter its clause names (补助标准由
