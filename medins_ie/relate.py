@@ -798,7 +798,9 @@ class Relater:
         quals = {k: v[0] for k, v in state.quals.items()
                  if not (v[4] and v[3] != clause) and not (v[3] == TITLE_CLAUSE and metric == "other")}
         includes = state.includes
-        if rel is not None and relative:
+        # "其中…162家,占比约75.3%": a share no metric word of its own names is a share of the figure before it
+        share_of = rel is not None and measure == "share" and metric_ev is None and rel.type != "ratio"
+        if rel is not None and (relative or share_of):
             metric, scheme_ev, account_ev = rel.metric, None, None
             quals = dict(rel.qualifiers)
             includes = tuple(quals.pop("includes", ()))
