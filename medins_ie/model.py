@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 import regex
 
@@ -136,6 +136,7 @@ class Model:
     cn_quantity_re: "regex.Pattern[str]"
     period_re: "re.Pattern[str]"
     period_names: tuple[str, ...]
+    period_groups: tuple[tuple[tuple[str, str], ...], ...]   # per pattern: (group, renamed group)
     asof_re: "regex.Pattern[str]"
     noise: tuple[tuple[str, "regex.Pattern[str]"], ...]
     headings: tuple[tuple[int, "regex.Pattern[str]"], ...]
@@ -151,6 +152,7 @@ class Model:
     place_suffixes: frozenset[str] = frozenset()   # the last characters of full place names (市, 县, 区 …)
     place_names: frozenset[str] = frozenset()      # full place names, found from their suffix
     place_max_len: int = 0
+    place_lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)  # suffix -> name lengths, longest first
     place_suffix_re: "re.Pattern[str]" = field(default_factory=lambda: re.compile(r"(?!)"))
     continuation_words: tuple[str, ...] = ()
     programme_schemes: frozenset[str] = frozenset()   # schemes whose breakdowns by population stay theirs
@@ -317,8 +319,64 @@ def trie_pattern(words: list[str]) -> str:
 
 
 def _cjk_chars(pattern: str) -> set[str]:
-    """Every CJK character a pattern mentions: a safe superset of the characters a match can start with."""
-    return {ch for ch in pattern if "\u3400" <= ch <= "\u9fff"}
+    """The CJK characters a match of ``pattern`` can start with (every CJK character it mentions when its
+    parse cannot tell: a safe superset)."""
+    mentioned = {ch for ch in pattern if "\u3400" <= ch <= "\u9fff"}
+    try:
+        from re import _parser  # type: ignore[attr-defined]  # the stdlib's own regex parser
+
+        first = _first_chars(_parser.parse(pattern))
+    except Exception:  # an unfamiliar construct, or a Python without re._parser
+        return mentioned
+    return mentioned if first is None else {ch for ch in first if "\u3400" <= ch <= "\u9fff"}
+
+
+def _first_chars(seq: Any) -> Optional[set[str]]:
+    """Characters a parsed regex sequence can start with; None when it could start with anything."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out: set[str] = set()
+    for op, av in seq:
+        if op is c.LITERAL:
+            return out | {chr(av)}
+        if op is c.IN:
+            chars = set()
+            for iop, iav in av:
+                if iop is c.LITERAL:
+                    chars.add(chr(iav))
+                elif iop is c.RANGE and iav[1] - iav[0] < 64:
+                    chars.update(chr(x) for x in range(iav[0], iav[1] + 1))
+                elif iop is c.CATEGORY and iav is c.CATEGORY_DIGIT:
+                    chars.update("0123456789")
+                else:
+                    return None
+            return out | chars
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero-width: the next item starts the match
+        if op is c.SUBPATTERN:
+            inner = _first_chars(av[-1])
+            if inner is None:
+                return None
+            return out | inner  # a group that can match empty is not expected in a period pattern
+        if op is c.BRANCH:
+            union: set[str] = set()
+            for branch in av[1]:
+                inner = _first_chars(branch)
+                if inner is None:
+                    return None
+                union |= inner
+            return out | union
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            lo, _, item = av
+            inner = _first_chars(item)
+            if inner is None:
+                return None
+            out |= inner
+            if lo > 0:
+                return out
+            continue  # optional: what follows may start the match too
+        return None
+    return None  # the whole sequence can match empty
 
 
 def _load_taxonomy(path: Path) -> Taxonomy:
@@ -509,6 +567,14 @@ def _load_metric_units(path: Path, taxonomy: Taxonomy) -> tuple[dict[str, tuple[
     return metric_units, defaults
 
 
+def _place_lengths(names: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """For each last character of a place name, the lengths of the names ending in it, longest first."""
+    by_suffix: dict[str, set[int]] = {}
+    for name in names:
+        by_suffix.setdefault(name[-1], set()).add(len(name))
+    return {ch: tuple(sorted(lengths, reverse=True)) for ch, lengths in by_suffix.items()}
+
+
 def _renamed_groups(pattern: str, i: int) -> str:
     """``pattern`` with every named group (and back-reference) suffixed ``__i``: stdlib re needs unique names."""
     pattern = re.sub(r"\(\?P<(\w+)>", lambda m: "(?P<%s__%d>" % (m.group(1), i), pattern)
@@ -689,9 +755,12 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
         place_suffix_re=re.compile("[" + PLACE_SUFFIXES + "]"),
         place_names=frozenset(t for t in places if _ends_place(t)),
         place_max_len=max((len(t) for t in places), default=0),
+        place_lengths=_place_lengths(t for t in places if _ends_place(t)),
         quantity_re=regex.compile(_quantity_pattern(units, multipliers, per_units)),
         cn_quantity_re=regex.compile(_cn_quantity_pattern(units)),
         period_re=period_re, period_names=tuple(period_names), asof_re=asof_re,
+        period_groups=tuple(tuple((k.rsplit("__", 1)[0], k) for k in period_re.groupindex
+                                  if k.endswith(f"__{i}")) for i in range(len(period_names))),
         noise=_load_noise(pat / "noise.jsonl", fold), headings=_load_headings(pat / "headings.jsonl", fold),
         inline_markers=tuple(fold.surface(w) for _, w in _word_lines(pat / "inline_markers.txt")),
         plan_title_words=tuple(("!" + fold.surface(w[1:])) if w.startswith("!") else fold.surface(w)

@@ -19,13 +19,14 @@ from typing import Optional
 # Tone marks are required unless the syllable is short, so "(DRG)" or "(含生育保险)" never match.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _GLOSS = re.compile(
-    r"(?<=[\u3400-\u9fff])\((?:[a-zü]{0,6}[" + _TONED + r"][a-zü" + _TONED + r"]{0,6})\)"
+    r"\((?<=[\u3400-\u9fff]\()(?:[a-zü]{0,6}[" + _TONED + r"][a-zü" + _TONED + r"]{0,6})\)"
     r"|[\u200b\u200c\u200d\u2060\ufeff\u00ad]"
 )
 # a number broken by a line break in wrapped prose ("受益群众达12.3⏎4万人次"): the break is cut (contract 7.1)
 _BROKEN_NUMBER = re.compile(r"(?<=\d)\r?\n(?=\d[\d.]*(?:余|多)?[万亿千]?(?:元|人|家|个|笔|件|%|天|张|次|例|所|项))"
                             r"|(?<=\d\.)\r?\n(?=\d)|(?<=\d)\r?\n(?=\.\d)"
                             r"|(?<=\d[万亿])\r?\n(?=人次|人|元|家|户|笔|件|张|例)")
+_NEWLINE = re.compile(r"\r?\n")
 _PROSE_LINE = re.compile(r"[\u4e00-\u9fff]")
 MIN_WRAPPED_LINE = 20
 _LOST_SPACES = re.compile(r"\?{2,}|(?<=\d)\?(?=[ \t]*(?:\||$))", re.M)  # runs, and "12,418.00?" cells
@@ -105,7 +106,9 @@ def normalize(text: str, table: dict[int, str]) -> Normalized:
         folded = _LOST_SPACES.sub(lambda m: " " * len(m.group()), folded)
     cuts = [m.span() for m in _GLOSS.finditer(folded)]
     if "\n" in folded:
-        broken = [m.span() for m in _BROKEN_NUMBER.finditer(folded) if _wrapped_prose(folded, m.start())]
+        # tried only where a line breaks: a scan of every position would cost more than the rest of this stage
+        hits = (_BROKEN_NUMBER.match(folded, nl.start()) for nl in _NEWLINE.finditer(folded))
+        broken = [m.span() for m in hits if m is not None and _wrapped_prose(folded, m.start())]
         if broken:
             cuts = sorted(cuts + broken)
     if not cuts:

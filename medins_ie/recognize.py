@@ -95,7 +95,11 @@ def find_periods(text: str, model: Model, pos: int = 0, endpos: Optional[int] = 
     endpos = len(text) if endpos is None else endpos
     for m in model.period_re.finditer(text, pos, endpos):
         idx = int(m.lastgroup[2:])  # the enclosing "_pN" group closes last
-        gd = {k.rsplit("__", 1)[0]: v for k, v in m.groupdict().items() if v is not None and k.endswith(f"__{idx}")}
+        gd = {}
+        for short, full in model.period_groups[idx]:
+            v = m.group(full)
+            if v is not None:
+                gd[short] = v
         spec = PeriodSpec(m.start(), m.end(), model.period_names[idx], year=_int(gd.get("y")))
         q, qn, h = gd.get("q"), gd.get("qn"), gd.get("h")
         if gd.get("y2"):
@@ -286,12 +290,13 @@ def find_terms(text: str, model: Model, pos: int = 0, endpos: Optional[int] = No
     endpos = len(text) if endpos is None else endpos
     terms = model.terms
     found = [(m.start(), m.end()) for m in model.term_re.finditer(text, pos, endpos)]
-    names, longest = model.place_names, model.place_max_len
+    names, lengths = model.place_names, model.place_lengths
     places = []
     for m in model.place_suffix_re.finditer(text, pos, endpos):
         end = m.end()
-        for start in range(max(pos, end - longest), end - 1):  # the longest name that ends here
-            if text[start:end] in names:
+        for n in lengths.get(m.group(), ()):  # the longest name that ends here
+            start = end - n
+            if start >= pos and text[start:end] in names:
                 places.append((start, end))
                 break
     if places:
