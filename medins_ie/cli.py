@@ -1,4 +1,5 @@
-"""Command line: ``medins-ie extract``, ``medins-ie eval``, ``medins-ie fixtures check``, ``medins-ie sample``."""
+"""Command line: ``medins-ie extract``, ``medins-ie eval``, ``medins-ie fixtures check``, ``medins-ie sample``,
+``medins-ie crawl`` (batches and Dask: ``cli_batch``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from .cli_batch import add_crawl_parser, add_extract_options as add_batch_options
 from .records import Document
 
-FORMATS = ("json", "jsonl", "csv", "table")
+FORMATS = ("json", "jsonl", "csv", "table", "parquet")
 CSV_FIELDS = ("document", "id", "type", "value", "unit", "text", "start", "end", "scheme", "account", "metric",
               "measure", "status", "period_start", "period_end", "region", "qualifiers", "related")
 
@@ -79,6 +81,11 @@ def _width(s: object) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from . import load
     from .io import DecodeError
+
+    if args.format == "parquet":
+        from .cli_batch import extract_parquet
+
+        return extract_parquet(args)
 
     try:
         extractor = load(args.model)
@@ -178,6 +185,7 @@ def _add_extract_options(p: argparse.ArgumentParser) -> None:
                    help="undecodable bytes: fail (strict) or replace them and warn")
     p.add_argument("--html", action="store_true", help="treat input as HTML (default: detect)")
     p.add_argument("--no-html", action="store_true", help="never treat input as HTML")
+    add_batch_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = fsub.add_parser("check", help="validate gold files (spans, labels, values, dates)")
     c.add_argument("paths", nargs="+")
     c.set_defaults(func=cmd_fixtures)
+    add_crawl_parser(sub)
     return parser
 
 
