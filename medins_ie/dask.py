@@ -351,7 +351,11 @@ def _item_key(part: list) -> list:
 
 def _recover(client: Any, kind: str, part: Any, index: int, out: str, opts: Options, paths: bool,
              exc: BaseException) -> dict[str, int]:
-    """Redo a failed partition one document per task; what fails again becomes an error row."""
+    """Redo a failed partition one document per task; what fails again becomes an error row.
+
+    The documents run in parallel first; those that fail (the one that kills workers, and any that shared a
+    dying worker with it) are run again one at a time, so only the culprit ends up in the errors.
+    """
     try:
         items = part if kind == "list" else client.compute(part).result()
     except Exception as exc2:
@@ -359,11 +363,17 @@ def _recover(client: Any, kind: str, part: Any, index: int, out: str, opts: Opti
         return _write_batch(FlatBatch([doc], errors=[(doc, f"partition lost: {_reason(exc)}; {_reason(exc2)}")]),
                             out, index)
     pairs = _pairs(items, index, paths)
+    results: list[Optional[FlatBatch]] = [None] * len(pairs)
     futures = [client.submit(_extract_items, [pair], index, opts, paths, pure=False) for pair in pairs]
-    batches = []
-    for (doc_id, _), fut in zip(pairs, futures):
+    for k, fut in enumerate(futures):
         try:
-            batches.append(fut.result())
-        except Exception as err:
-            batches.append(FlatBatch([doc_id], errors=[(doc_id, f"its worker died: {_reason(err)}")]))
-    return _write_batch(_flat.concat(batches), out, index)
+            results[k] = fut.result()
+        except Exception:  # noqa: S112 - run again alone below
+            continue
+    for k, pair in enumerate(pairs):
+        if results[k] is None:
+            try:
+                results[k] = client.submit(_extract_items, [pair], index, opts, paths, pure=False).result()
+            except Exception as err:
+                results[k] = FlatBatch([pair[0]], errors=[(pair[0], f"its worker died: {_reason(err)}")])
+    return _write_batch(_flat.concat(b for b in results if b is not None), out, index)
