@@ -209,6 +209,7 @@ def bench_dask(docs: list[str], rounds: int, partition_size: int) -> dict[str, A
                     assert report.documents == len(paths) and report.failed == 0
                     row[f"worker_peak_mb_{n}"] = sorted(round(v, 1) for v in client.run(_peak_rss_mb).values())
                     row[f"records_{n}"] = report.records
+                    row[f"parquet_bytes_{n}"] = sum(f.stat().st_size for f in (out / "records").glob("*.parquet"))
                 shutil.rmtree(out)
             row["ratio"] = round(row["dask_1"] / row["dask_2"], 3)
             row["overhead"] = round(row["dask_2"] / row["pool_two"], 3)
@@ -223,10 +224,15 @@ def bench_dask(docs: list[str], rounds: int, partition_size: int) -> dict[str, A
     result["overhead"] = spread([x["overhead"] for x in result["rounds"]])
     result["worker_peak_mb"] = max(max(x["worker_peak_mb_2"]) for x in result["rounds"])
     result["docs_per_s_two_workers"] = round(len(docs) / min(x["dask_2"] for x in result["rounds"]), 1)
+    last = result["rounds"][-1]
+    result["parquet_bytes_per_record"] = round(last["parquet_bytes_2"] / last["records_2"], 1)
+    result["records_per_document"] = round(last["records_2"] / len(docs), 1)
     print(f"dask 2 workers over 1: median {result['ratio']['median']:.2f}x ({result['ratio']['min']:.2f}-"
           f"{result['ratio']['max']:.2f}); dask 2 workers / pool 2 processes: median {result['overhead']['median']:.2f}x "
           f"({result['overhead']['min']:.2f}-{result['overhead']['max']:.2f}); peak RSS per worker "
-          f"{result['worker_peak_mb']:.0f} MB; {result['docs_per_s_two_workers']:.0f} docs/s with 2 workers")
+          f"{result['worker_peak_mb']:.0f} MB; {result['docs_per_s_two_workers']:.0f} docs/s with 2 workers; "
+          f"{result['records_per_document']:.1f} records per document, {result['parquet_bytes_per_record']:.0f} bytes "
+          f"of Parquet per record")
     return result
 
 

@@ -11,8 +11,9 @@ columns travel. The schema is ``COLUMNS``; every value equals the ``Record`` fie
     type               string   not null  ``amount`` | ``count`` | ``ratio``
     value              double   not null  the figure in base units (yuan, persons, percent)
     unit               string   not null  ``CNY``, ``person``, ``%``, ...
-    text               string   not null  the figure as written: ``input[start:end]``
-    start, end         int64    not null  the figure's span in the input
+    text               string   not null  the figure as written: ``input[span_start:span_end]``
+    span_start         int64    not null  the figure's span in the input (``start``/``end`` are reserved
+    span_end           int64    not null  words in SQL, hence the prefix)
     scheme, account    string   nullable  fund scheme and account labels
     metric, measure    string   not null  metric and measure labels
     status             string   not null  ``actual`` | ``planned``
@@ -61,9 +62,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("type", "string", False, "amount | count | ratio"),
     Column("value", "double", False, "the figure in base units"),
     Column("unit", "string", False, "unit label"),
-    Column("text", "string", False, "the figure as written: input[start:end]"),
-    Column("start", "int64", False, "span start in the input"),
-    Column("end", "int64", False, "span end in the input"),
+    Column("text", "string", False, "the figure as written: input[span_start:span_end]"),
+    Column("span_start", "int64", False, "span start in the input"),
+    Column("span_end", "int64", False, "span end in the input"),
     Column("scheme", "string", True, "fund scheme label"),
     Column("account", "string", True, "account label"),
     Column("metric", "string", False, "metric label"),
@@ -125,7 +126,7 @@ def record_of(row: dict[str, Any]) -> Record:
     evidence = [Evidence(e["role"], e["text"], tuple(e["span"])) for e in json.loads(row["evidence"])] \
         if row["evidence"] is not None else []
     return Record(row["id"], row["type"], float(row["value"]), row["unit"], row["text"],
-                  (int(row["start"]), int(row["end"])), row["scheme"], row["account"], row["metric"],
+                  (int(row["span_start"]), int(row["span_end"])), row["scheme"], row["account"], row["metric"],
                   row["measure"], row["status"], period, row["region"],
                   json.loads(row["qualifiers"]) if row["qualifiers"] is not None else {}, evidence, row["related"])
 

@@ -54,7 +54,7 @@ def test_row_values_follow_the_schema(extractor, docs):
     rows = list(extractor.extract_flat([("seed0", text)], evidence=True).rows())
     assert list(rows[0]) == list(flat.NAMES)
     for row, rec in zip(rows, doc.records):
-        assert row["document"] == "seed0" and text[row["start"]:row["end"]] == row["text"] == rec.text
+        assert row["document"] == "seed0" and text[row["span_start"]:row["span_end"]] == row["text"] == rec.text
         if rec.period is not None and rec.period.span is not None:
             assert text[row["period_span_start"]:row["period_span_end"]] == row["period_text"]
         assert (row["qualifiers"] is None) == (not rec.qualifiers)
@@ -115,7 +115,7 @@ def test_arrow_and_pandas_keep_the_schema_and_nulls(extractor, docs):
     assert table.schema.field("period_span_start").type == pa.int64()
     frame = batch.to_pandas()
     assert list(frame.columns) == list(flat.NAMES)
-    assert str(frame["start"].dtype) == "Int64" and frame["evidence"].isna().all()
+    assert str(frame["span_start"].dtype) == "Int64" and frame["evidence"].isna().all()
     assert list(table.to_pylist()) == list(batch.rows())
 
 
