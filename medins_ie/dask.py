@@ -273,12 +273,9 @@ def to_parquet(source: Any, out: Union[str, "os.PathLike[str]"], client: Optiona
                 "inputs": _digest(key)}
     fs, root = _prepare_out(out, manifest, resume, overwrite)
     report = CrawlReport(out=out, partitions=len(parts))
-    todo = []
-    for i in range(len(parts)):
-        if fs.exists(f"{root}/records/part-{i:05d}.parquet"):
-            report.skipped += 1
-        else:
-            todo.append(i)
+    done_names = _written(fs, f"{root}/records")
+    todo = [i for i in range(len(parts)) if f"part-{i:05d}.parquet" not in done_names]
+    report.skipped = len(parts) - len(todo)
     if progress is not None:
         progress(report)
 
@@ -287,17 +284,23 @@ def to_parquet(source: Any, out: Union[str, "os.PathLike[str]"], client: Optiona
             return client.submit(_write_partition, parts[i], i, out, opts, paths_flag, pure=False)
         return client.compute(dask.delayed(_write_partition)(parts[i], i, out, opts, paths_flag))
 
-    window = 2 * max(1, sum(client.nthreads().values())) + 2   # partitions in flight (input data stays bounded)
     pending = iter(todo)
     futures: dict[Any, int] = {}
     done = distributed.as_completed()
-    try:
-        for i in pending:
+
+    def fill() -> None:
+        # partitions in flight: enough to keep every worker thread busy, so input data in flight stays bounded
+        limit = 2 * max(1, sum(client.nthreads().values())) + 2
+        while len(futures) < limit:
+            i = next(pending, None)
+            if i is None:
+                return
             fut = submit(i)
             futures[fut] = i
             done.add(fut)
-            if len(futures) >= window:
-                break
+
+    try:
+        fill()
         for fut in done:
             i = futures.pop(fut)
             try:
@@ -309,11 +312,7 @@ def to_parquet(source: Any, out: Union[str, "os.PathLike[str]"], client: Optiona
             report.documents += stats["documents"]
             report.records += stats["records"]
             report.failed += stats["failed"]
-            nxt = next(pending, None)
-            if nxt is not None:
-                f2 = submit(nxt)
-                futures[f2] = nxt
-                done.add(f2)
+            fill()
             if progress is not None:
                 report.seconds = time.perf_counter() - started
                 progress(report)
@@ -322,6 +321,13 @@ def to_parquet(source: Any, out: Union[str, "os.PathLike[str]"], client: Optiona
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _written(fs: Any, folder: str) -> set[str]:
+    """Names of the finished part files in ``folder`` (one listing, not one request per partition)."""
+    if not fs.exists(folder):
+        return set()
+    return {name.rstrip("/").rsplit("/", 1)[-1] for name in fs.ls(folder, detail=False)}
 
 
 def _partitions(source: Any, size: int, paths: Optional[bool]) -> tuple[str, list, bool]:
