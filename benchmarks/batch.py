@@ -61,6 +61,31 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def _spin(n: int = 2_000_000) -> float:
+    start = perf()
+    x = 0
+    for i in range(n):
+        x += i * i % 7
+    return perf() - start
+
+
+def capacity() -> float:
+    """How much of two CPUs this process can get right now: a pure-Python loop in 2 processes at once against 1.
+
+    2.0 on an idle 2-core machine; less when other people's work holds the cores. The ceiling of any
+    2-process speed-up measured at the same moment.
+    """
+    import multiprocessing
+
+    one = min(_spin() for _ in range(2))
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_spin, [10, 10])
+        start = perf()
+        pool.map(_spin, [2_000_000, 2_000_000])
+        two = perf() - start
+    return round(2 * one / two, 2)
+
+
 def corpus(n_docs: int, seed: int = 12) -> list[str]:
     """``n_docs`` documents: every fixture text (``fixtures/*.txt``) repeated, in a seeded shuffled order."""
     texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.txt"))]
@@ -90,8 +115,10 @@ def bench_flat(docs: list[str], rounds: int, batch_size: int) -> dict[str, Any]:
                               "rounds": []}
     print(f"\n== flat path: Extractor.pipe_flat on {len(docs):,} documents ({result['characters']:,} characters), "
           f"batch_size={batch_size}, pool start-up included")
-    print(f"{'round':>5} {'1 process s':>12} {'2 processes s':>14} {'ratio':>7} {'load before/after':>18}")
+    print(f"{'round':>5} {'1 process s':>12} {'2 processes s':>14} {'ratio':>7} {'load before/after':>18} "
+          f"{'capacity':>9}")
     for r in range(rounds):
+        cap = capacity()
         before = load()
         order = (1, 2) if r % 2 == 0 else (2, 1)   # alternate which side runs first
         times = {}
@@ -100,8 +127,9 @@ def bench_flat(docs: list[str], rounds: int, batch_size: int) -> dict[str, Any]:
         after = load()
         ratio = times[1] / times[2]
         result["rounds"].append({"one": round(times[1], 3), "two": round(times[2], 3), "ratio": round(ratio, 3),
-                                 "rows": rows, "load_before": before, "load_after": after})
-        print(f"{r + 1:>5} {times[1]:>12.2f} {times[2]:>14.2f} {ratio:>6.2f}x {before:>8.2f}/{after:<8.2f}")
+                                 "rows": rows, "load_before": before, "load_after": after, "capacity": cap})
+        print(f"{r + 1:>5} {times[1]:>12.2f} {times[2]:>14.2f} {ratio:>6.2f}x {before:>8.2f}/{after:<8.2f} "
+              f"{cap:>8.2f}x")
     ratios = [x["ratio"] for x in result["rounds"]]
     result["ratio"] = spread(ratios)
     best1, best2 = min(x["one"] for x in result["rounds"]), min(x["two"] for x in result["rounds"])
@@ -184,12 +212,12 @@ def bench_dask(docs: list[str], rounds: int, partition_size: int) -> dict[str, A
     print(f"\n== Dask: to_parquet of {len(docs):,} files (partitions of {partition_size}) on a LocalCluster, "
           f"against the process pool (pipe_flat + ParquetSink) doing the same files to Parquet")
     print(f"{'round':>5} {'pool 2p s':>10} {'dask 1w s':>10} {'dask 2w s':>10} {'2w/1w':>7} {'dask/pool':>10} "
-          f"{'start 1w/2w s':>14} {'worker MB':>10} {'load':>11}")
+          f"{'start 1w/2w s':>14} {'worker MB':>10} {'load':>11} {'capacity':>9}")
     ex = medins_ie.load()
     try:
         for r in range(rounds):
+            row: dict[str, Any] = {"capacity": capacity()}
             before = load()
-            row: dict[str, Any] = {}
             out = work / "pool"
             start = perf()
             with ParquetSink(out) as sink:
@@ -217,7 +245,8 @@ def bench_dask(docs: list[str], rounds: int, partition_size: int) -> dict[str, A
             result["rounds"].append(row)
             print(f"{r + 1:>5} {row['pool_two']:>10.2f} {row['dask_1']:>10.2f} {row['dask_2']:>10.2f} "
                   f"{row['ratio']:>6.2f}x {row['overhead']:>9.2f}x {row['start_1']:>6.1f}/{row['start_2']:<7.1f} "
-                  f"{max(row['worker_peak_mb_2']):>10.0f} {before:>5.2f}/{row['load_after']:<5.2f}")
+                  f"{max(row['worker_peak_mb_2']):>10.0f} {before:>5.2f}/{row['load_after']:<5.2f} "
+                  f"{row['capacity']:>8.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["ratio"] = spread([x["ratio"] for x in result["rounds"]])
