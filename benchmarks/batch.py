@@ -209,7 +209,8 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
-def bench_dask(docs: list[str], rounds: int, partition_size: int) -> dict[str, Any]:
+def bench_dask(docs: list[str], rounds: int, partition_size: int, min_capacity: float = 0.0,
+               max_wait: float = 0.0) -> dict[str, Any]:
     import shutil
 
     import medins_ie
@@ -231,7 +232,8 @@ def bench_dask(docs: list[str], rounds: int, partition_size: int) -> dict[str, A
     ex = medins_ie.load()
     try:
         for r in range(rounds):
-            row: dict[str, Any] = {"capacity": capacity()}
+            cap, waited = wait_for_capacity(min_capacity, max_wait)
+            row: dict[str, Any] = {"capacity": cap, "waited_s": waited}
             before = load()
             out = work / "pool"
             start = perf()
@@ -289,7 +291,7 @@ def main() -> None:
     ap.add_argument("--partition-size", type=int, default=100)
     ap.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--min-capacity", type=float, default=0.0,
-                    help="before each flat round, wait until the machine's 2-process capacity reaches this (e.g. 1.9)")
+                    help="before each flat and dask round, wait until the machine's 2-process capacity reaches this (e.g. 1.9)")
     ap.add_argument("--max-wait", type=float, default=900.0, help="longest wait for --min-capacity, per round (s)")
     ap.add_argument("--json", help="write every number to this JSON file")
     args = ap.parse_args()
@@ -306,7 +308,7 @@ def main() -> None:
     if "serialize" in sections:
         results["serialize"] = bench_serialize(5)
     if "dask" in sections:
-        results["dask"] = bench_dask(docs, args.dask_rounds, args.partition_size)
+        results["dask"] = bench_dask(docs, args.dask_rounds, args.partition_size, args.min_capacity, args.max_wait)
     results["load_at_end"] = list(os.getloadavg())
     print(f"\nload average at end: {results['load_at_end']}")
     if args.json:
