@@ -86,6 +86,40 @@ def capacity() -> float:
     return round(2 * one / two, 2)
 
 
+class CpuMeter:
+    """CPU seconds of this process and of every process it started (pool workers, forkserver) since creation.
+
+    Children are sampled while they live (a pool's workers are gone when it closes), so call ``sample()`` often.
+    """
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._own0 = time.process_time()
+        self._base = {c.pid: self._cpu(c) for c in self._me.children(recursive=True)}
+        self._last: dict[int, float] = dict(self._base)
+
+    @staticmethod
+    def _cpu(proc: Any) -> float:
+        try:
+            t = proc.cpu_times()
+            return t.user + t.system
+        except Exception:  # the process ended between listing and reading
+            return 0.0
+
+    def sample(self) -> None:
+        for c in self._me.children(recursive=True):
+            cpu = self._cpu(c)
+            if cpu:
+                self._last[c.pid] = max(cpu, self._last.get(c.pid, 0.0))
+
+    def done(self) -> tuple[float, float]:
+        self.sample()
+        workers = sum(v - self._base.get(pid, 0.0) for pid, v in self._last.items())
+        return time.process_time() - self._own0, workers
+
+
 def wait_for_capacity(minimum: float, max_wait: float) -> tuple[float, float]:
     """Wait (polling every 15 s, at most ``max_wait`` s) until ``capacity()`` reaches ``minimum``.
 
@@ -120,31 +154,41 @@ def bench_flat(docs: list[str], rounds: int, batch_size: int, min_capacity: floa
     ex = medins_ie.load()
     ex.extract(docs[0])
 
-    def run(n: int) -> tuple[float, int]:
+    def run(n: int) -> tuple[float, int, float, float]:
+        """Wall time, rows, this process's CPU time and its worker processes' CPU time."""
+        cpu = CpuMeter()
         start = perf()
-        rows = sum(len(b) for b in ex.pipe_flat(docs, batch_size=batch_size, n_process=n))
-        return perf() - start, rows
+        rows = 0
+        for b in ex.pipe_flat(docs, batch_size=batch_size, n_process=n):
+            rows += len(b)
+            cpu.sample()
+        wall = perf() - start
+        own, workers = cpu.done()
+        return wall, rows, own, workers
 
     result: dict[str, Any] = {"documents": len(docs), "characters": sum(map(len, docs)), "batch_size": batch_size,
                               "rounds": []}
     print(f"\n== flat path: Extractor.pipe_flat on {len(docs):,} documents ({result['characters']:,} characters), "
           f"batch_size={batch_size}, pool start-up included")
     print(f"{'round':>5} {'1 process s':>12} {'2 processes s':>14} {'ratio':>7} {'load before/after':>18} "
-          f"{'capacity':>9}")
+          f"{'capacity':>9} {'CPU share 1p/2p':>16}")
     for r in range(rounds):
         cap, waited = wait_for_capacity(min_capacity, max_wait)
         before = load()
         order = (1, 2) if r % 2 == 0 else (2, 1)   # alternate which side runs first
-        times = {}
+        times, share, cpu = {}, {}, {}
         for n in order:
-            times[n], rows = run(n)
+            times[n], rows, own, workers = run(n)
+            cpu[n] = (round(own, 2), round(workers, 2))
+            share[n] = round((own + workers) / (times[n] * n), 2)
         after = load()
         ratio = times[1] / times[2]
         result["rounds"].append({"one": round(times[1], 3), "two": round(times[2], 3), "ratio": round(ratio, 3),
                                  "rows": rows, "load_before": before, "load_after": after, "capacity": cap,
-                                 "waited_s": waited})
+                                 "waited_s": waited, "cpu_one": cpu[1], "cpu_two": cpu[2],
+                                 "cpu_share_one": share[1], "cpu_share_two": share[2]})
         print(f"{r + 1:>5} {times[1]:>12.2f} {times[2]:>14.2f} {ratio:>6.2f}x {before:>8.2f}/{after:<8.2f} "
-              f"{cap:>8.2f}x")
+              f"{cap:>8.2f}x {share[1]:>8.2f}/{share[2]:<7.2f}")
     ratios = [x["ratio"] for x in result["rounds"]]
     result["ratio"] = spread(ratios)
     best1, best2 = min(x["one"] for x in result["rounds"]), min(x["two"] for x in result["rounds"])
