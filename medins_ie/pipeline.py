@@ -241,35 +241,39 @@ class Extractor:
                   remote: Callable[..., bytes], options: tuple, receive: Callable[[bytes, list], Any]) -> Iterator[Any]:
         """``local(batch)`` for each batch, in order, with ``n_process - 1`` worker processes sharing the work.
 
-        The calling process is one of the n workers: it takes every n-th batch itself, so only the other
-        batches pay for shipping documents between processes. A worker runs ``remote(batch, *options)``,
-        and ``receive(payload, batch)`` turns what it sent back into ``local``'s result.
+        The calling process is one of the n workers. The workers always have ``2`` batches each queued; whenever
+        the oldest result is not back yet, the caller takes the next batch from the input itself instead of
+        waiting. So neither side idles when the other is slower (another program on the machine, a long
+        document), and only the workers' batches pay for shipping documents between processes. A worker runs
+        ``remote(batch, *options)``, and ``receive(payload, batch)`` turns what it sent back into ``local``'s
+        result. Results come out in input order; at most ``8 * n_process`` batches are held at once.
         """
-        with ProcessPoolExecutor(max_workers=n_process - 1, mp_context=_worker_context(),
+        workers = n_process - 1
+        depth, limit = 2 * workers, 8 * n_process
+        source = iter(batches)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
                                  initializer=_init_worker, initargs=(str(self.model.path),)) as pool:
-            numbered = enumerate(batches)
-            window: deque = deque()   # [batch or future, result once known, batch], in input order
-            more = True
+            window: deque = deque()   # [future or None, result once known, batch], in input order
+            exhausted = False
             while True:
-                while more and len(window) < 4 * n_process:  # bounded look-ahead: memory stays flat
-                    nxt = next(numbered, None)
-                    if nxt is None:
-                        more = False
+                queued = sum(1 for w in window if w[1] is None and not w[0].done())
+                while not exhausted and queued < depth and len(window) < limit:
+                    batch = next(source, None)
+                    if batch is None:
+                        exhausted = True
                         break
-                    k, batch = nxt
-                    window.append([batch if k % n_process == 0 else pool.submit(remote, batch, *options), None,
-                                   batch])
+                    window.append([pool.submit(remote, batch, *options), None, batch])
+                    queued += 1
                 if not window:
                     return
                 head = window[0]
-                if head[1] is None and isinstance(head[0], list):
-                    head[1] = local(head[0])
-                elif head[1] is None and not head[0].done():
-                    # rather than wait for a worker, do a later batch of our own
-                    todo = next((w for w in window if w[1] is None and isinstance(w[0], list)), None)
-                    if todo is not None:
-                        todo[1] = local(todo[0])
-                        continue
+                if head[1] is None and not head[0].done() and not exhausted and len(window) < limit:
+                    batch = next(source, None)   # rather than wait for a worker, do the next batch here
+                    if batch is None:
+                        exhausted = True
+                    else:
+                        window.append([None, local(batch), batch])
+                    continue
                 if head[1] is None:
                     head[1] = receive(head[0].result(), head[2])
                 window.popleft()
