@@ -58,6 +58,11 @@ class Options:
     errors: str = "strict"           # undecodable bytes: "strict" (an error row) or "replace"
     encoding: Optional[str] = None   # None: detected per file
 
+    def __post_init__(self) -> None:
+        from .pipeline import _check_flat_options
+
+        _check_flat_options(self.errors, self.html)
+
 
 # ---------------------------------------------------------------------------- in the worker
 _EXTRACTORS: dict[Optional[str], Extractor] = {}

@@ -184,6 +184,7 @@ class Extractor:
         text; ``True``/``False`` forces either. ``errors``/``encoding`` are those of ``medins_ie.io.read_file``.
         A document that fails gives no rows and an ``(id, reason)`` entry in ``errors``; the batch goes on.
         """
+        _check_flat_options(errors, html)
         ids: list[str] = []
         rows: list[tuple] = []
         failed: list[tuple[str, str]] = []
@@ -224,6 +225,7 @@ class Extractor:
         ``extract_flat``; bare texts are numbered by their position in ``items``. Failed documents are
         listed in each batch's ``errors``.
         """
+        _check_flat_options(errors, html)
         n_process = (os.cpu_count() or 1) if n_process < 1 else n_process
         batch_size = max(1, batch_size)
         options = (evidence, html, errors, encoding)
@@ -359,6 +361,14 @@ def _record_values(a: Analysis, span: SpanMap, source: str) -> tuple[dict[int, s
                        b.measure, b.status, period, b.region, b.qualifiers, evidence,
                        ids.get(b.related) if b.related is not None else None))
     return ids, values
+
+
+def _check_flat_options(errors: str, html: object) -> None:
+    """Refuse bad batch options up front (not once per document, as error rows)."""
+    if errors not in ("strict", "replace"):
+        raise ValueError(f"errors must be 'strict' or 'replace', not {errors!r}")
+    if html not in (None, True, False):
+        raise TypeError(f"html must be None (detect), True or False, not {html!r}")
 
 
 def _split_item(item: object, n: int) -> tuple[str, object]:

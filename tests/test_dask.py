@@ -175,6 +175,12 @@ def test_an_interrupted_run_resumes_where_it_stopped(client, corpus, tmp_path):
     assert report.partitions == 12 and report.skipped >= 3 and report.skipped + report.written == 12
     assert report.documents == 2 * report.written
     assert _check_complete(out, expected) == []
+    for part in (out / "records").glob("part-*.parquet"):   # every file has the documented schema
+        assert pq.read_schema(part).equals(flat.arrow_schema(), check_metadata=False), part.name
+    frame = pd.read_parquet(out / "records")                # and pandas reads the folder as one table
+    assert list(frame.columns) == list(flat.NAMES) and len(frame) == sum(len(v) for v in expected.values())
+    assert frame["value"].dtype == "float64" and frame["span_start"].dtype == "int64"
+    assert set(frame["document"]) == {d for d, v in expected.items() if v}
     again = mdask.to_parquet(folder, out, client=client, partition_size=2)
     assert again.skipped == 12 and again.written == 0
     with pytest.raises(ValueError, match="other inputs"):

@@ -93,6 +93,13 @@ def test_files_are_read_in_the_batch_with_encodings_and_errors(extractor, docs, 
     assert reasons["4"].startswith("TypeError: ") and "\n" not in "".join(reasons.values())
 
 
+def test_bad_batch_options_are_refused_up_front(extractor):
+    with pytest.raises(ValueError, match="errors must be"):
+        extractor.extract_flat(["text"], errors="ignore")
+    with pytest.raises(TypeError, match="html must be"):
+        next(extractor.pipe_flat(["text"], html="yes"))
+
+
 def test_pipe_flat_in_two_processes_equals_one(extractor):
     texts = [p.read_text(encoding="utf-8") for p in TEXTS[:12]] * 2 + [None, ""]
     one = list(extractor.pipe_flat(texts, batch_size=3))
