@@ -1,4 +1,5 @@
-"""Command line: ``medins-ie extract``, ``sample``, ``eval``, ``fixtures check`` and ``review``.
+"""Command line: ``medins-ie extract``, ``sample``, ``eval``, ``fixtures check``, ``review`` and ``crawl``
+(batches into Parquet and Dask live in ``cli_batch``).
 
 One function per subcommand (``cmd_*``, with an ``add_*_parser`` that declares its options) and one
 output writer per format in ``WRITERS``, so a format or a subcommand is added in a few lines:
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence
 
+from .cli_batch import add_crawl_parser, add_extract_options as add_batch_options
 from .records import Document
 
 __all__ = ["main", "build_parser", "Writer", "WRITERS", "register_writer", "SUBCOMMANDS", "Reporter"]
@@ -289,6 +291,10 @@ def _load_extractor(model: Optional[str], rep: Reporter) -> Any:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     """``medins-ie extract``: every input's records in the chosen format."""
+    if args.format == "parquet":  # a folder of Parquet files through the flat batch path
+        from .cli_batch import extract_parquet
+
+        return extract_parquet(args)
     names = list(args.files) or ["-"]
     if names == ["-"] and not args.files and _isatty(sys.stdin):
         args.parser.print_usage(sys.stderr)
@@ -342,9 +348,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _add_extract_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", "-f", choices=sorted(WRITERS), default="table",
+    p.add_argument("--format", "-f", choices=sorted([*WRITERS, "parquet"]), default="table",
                    help="table (readable, default), json (one array of documents), jsonl (a document a line), "
-                        "records (a record a line), csv (a record a row)")
+                        "records (a record a line), csv (a record a row), parquet (a folder given with -o: "
+                        "flat records through the batch path; needs pyarrow)")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
     p.add_argument("--excel", action="store_true",
                    help="CSV: start with a UTF-8 byte-order mark so Excel shows Chinese correctly "
@@ -358,6 +365,7 @@ def _add_extract_options(p: argparse.ArgumentParser) -> None:
                    help="undecodable bytes: fail (strict) or replace them and warn on stderr")
     p.add_argument("--html", action="store_true", help="treat input as HTML (default: detect)")
     p.add_argument("--no-html", action="store_true", help="never treat input as HTML")
+    add_batch_options(p)
 
 
 def _positive_int(value: str) -> int:
@@ -498,7 +506,7 @@ def add_review_parser(sub: Any) -> None:
 # ---------------------------------------------------------------- entry point
 
 SUBCOMMANDS: list[Callable[[Any], None]] = [add_extract_parser, add_sample_parser, add_eval_parser,
-                                             add_fixtures_parser, add_review_parser]
+                                             add_fixtures_parser, add_review_parser, add_crawl_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,11 +14,14 @@ import pickle
 import sys
 import types
 from collections import deque
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
+from . import flat as _flat
+from .flat import FlatBatch, RecordValues
 from .meta import DocInfo, document_info
 from .model import Model, load_model
 from .normalize import Normalized, normalize
@@ -31,6 +34,10 @@ from . import tables as _tables
 from . import validate as _validate
 
 MAX_CHARS = 50_000_000   # a document longer than this is refused with a ValueError
+
+Source = Union[str, "os.PathLike[str]"]                 # a document's text, or the path of a file holding it
+Item = Union[Source, tuple[str, Source]]                # a source, or (document id, source)
+SpanMap = Callable[[int, int], tuple[int, int]]
 
 
 def _check_text(text: object) -> str:
@@ -59,20 +66,16 @@ class Extractor:
             raise ValueError(f"document of {len(text)} characters is longer than the limit of {MAX_CHARS}")
         if not text.strip():
             return Document(text=text)
-        # the stages allocate many small acyclic objects; pausing the cyclic collector saves about a third
-        # of the run time, and it is switched back on (if it was on) before returning
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            norm = normalize(text, self.model.char_table)
-            doc = self._extract_normalized(text, norm)
-            doc.text = text
-            return doc
-        finally:
-            if collecting:
-                gc.enable()
+        with _gc_paused():
+            doc = self._extract_normalized(text, normalize(text, self.model.char_table))
+        doc.text = text
+        return doc
 
     def _extract_normalized(self, original: str, norm: Normalized) -> Document:
+        return self._build(self._analyse(original, norm))
+
+    def _analyse(self, original: str, norm: Normalized) -> "Analysis":
+        """Run the stages over one normalized document: everything found, before public objects are made."""
         model, doc = self.model, norm.text
         lines = segment(doc, model)
         info = document_info(doc, lines, model)
@@ -88,65 +91,34 @@ class Extractor:
         relater.bind_tree(build_tree(doc, lines, found_tables, relater))
         bound = relater.bound
         relater.release()  # the event index and label cache are not needed to build records
-        return self._build(original, norm, info, bound, quantities, periods, terms, found_tables)
+        return Analysis(original, norm, info, bound, quantities, periods, terms, found_tables)
 
     # ---------------------------------------------------------------- records
-    def _build(self, original: str, norm: Normalized, info: DocInfo, bound: list[Bound], quantities, periods,
-               terms, found_tables) -> Document:
-        order = sorted(range(len(bound)), key=lambda i: (bound[i].q.start, bound[i].q.end))
-        ids = {i: f"r{n + 1}" for n, i in enumerate(order)}
-        records: list[Record] = []
-
-        span_cache: dict[tuple[int, int], tuple[int, int]] = {}
-        identity = len(norm.offsets.norm_starts) == 1 and norm.offsets.orig_starts[0] == 0
-
-        def span(s: int, e: int) -> tuple[int, int]:
-            if identity:  # nothing was cut: normalized offsets are original offsets
-                return (s, e)
-            hit = span_cache.get((s, e))
-            if hit is None:
-                hit = span_cache[(s, e)] = norm.span(s, e)
-            return hit
-
-        def ev(role: str, s: int, e: int) -> Evidence:
-            os_, oe = span(s, e)
-            return Evidence(role, original[os_:oe], (os_, oe))
-
-        for i in order:
-            b = bound[i]
-            s, e = span(b.q.start, b.q.end)
-            period = None
-            if b.period is not None:
-                ptext, pspan = None, None
-                if b.period_span is not None:
-                    pspan = span(*b.period_span)
-                    ptext = original[pspan[0]:pspan[1]]
-                period = Period(ptext, pspan, b.period.start, b.period.end, b.period.kind)
-            evidence = [ev(role, ps, pe) for role, ps, pe in b.evidence]
-            if b.period_span is not None:
-                evidence.append(ev("period", *b.period_span))
-            records.append(Record(
-                id=ids[i], type=b.type, value=float(b.value), unit=b.unit, text=original[s:e], span=(s, e),
-                scheme=b.scheme, account=b.account, metric=b.metric, measure=b.measure, status=b.status,
-                period=period, region=b.region, qualifiers=b.qualifiers, evidence=evidence,
-                related=ids.get(b.related) if b.related is not None else None,
-            ))
+    def _build(self, a: "Analysis") -> Document:
+        original, norm, info = a.original, a.norm, a.info
+        span = _span_map(norm)
+        ids, values = _record_values(a, span, original)
+        records = [Record(rid, typ, value, unit, text, sp, scheme, account, metric, measure, status,
+                          None if period is None else Period(*period), region, qualifiers,
+                          [Evidence(*e) for e in evidence], related)
+                   for (rid, typ, value, unit, text, sp, scheme, account, metric, measure, status, period, region,
+                        qualifiers, evidence, related) in values]
         entities: list[Entity] = []
-        for q in quantities:
+        for q in a.quantities:
             if q.type is not None:
                 s, e = span(q.start, q.end)
                 entities.append(Entity(q.type, original[s:e], (s, e)))
-        for p in periods:
+        for p in a.periods:
             s, e = span(p.start, p.end)
             entities.append(Entity("period", original[s:e], (s, e), p.name))
-        for t in terms:
-            a = t.assignments[0]
-            if a.field == "ignore":
+        for t in a.terms:
+            asg = t.assignments[0]
+            if asg.field == "ignore":
                 continue
             s, e = span(t.start, t.end)
-            label = a.field if a.field in ("scheme", "account", "metric", "region") else (
-                "qualifier" if a.field in self.model.qualifier_fields else a.field + "_cue")
-            entities.append(Entity(label, original[s:e], (s, e), a.label))
+            label = asg.field if asg.field in ("scheme", "account", "metric", "region") else (
+                "qualifier" if asg.field in self.model.qualifier_fields else asg.field + "_cue")
+            entities.append(Entity(label, original[s:e], (s, e), asg.label))
         entities.sort(key=lambda x: (x.span[0], x.span[1]))
 
         meta = Meta(status=info.status, region=info.region, issuer=info.issuer, published=info.published)
@@ -160,8 +132,8 @@ class Extractor:
             meta.report_period = Period(original[pspan[0]:pspan[1]] if pspan else None, pspan,
                                         info.report.start, info.report.end, info.report.kind)
         public_tables = []
-        by_id = {r.id: r for r in records} if found_tables else {}
-        for n, t in enumerate(found_tables, 1):
+        by_id = {r.id: r for r in records} if a.tables else {}
+        for n, t in enumerate(a.tables, 1):
             pt = _tables.to_public(t, ids, span, original)
             pt.id = f"t{n}"
             for cell in pt.cells:  # the figure of each cell, as its record reads it
@@ -170,8 +142,56 @@ class Extractor:
                     cell.value, cell.unit = rec.value, rec.unit
             public_tables.append(pt)
         document = Document(records=records, entities=entities, meta=meta, tables=public_tables)
-        document.findings = _validate.check(document, bound, ids, found_tables, norm.text, self.model.words["total"])
+        document.findings = _validate.check(document, a.bound, ids, a.tables, norm.text, self.model.words["total"])
         return document
+
+    # ---------------------------------------------------------------- flat records
+    def _flat_values(self, source: str, html: bool) -> list[RecordValues]:
+        """The record values of one document (text, or an HTML page with spans into it)."""
+        if html:
+            from .html import _render, _SpanMapper
+
+            rendered = _render(source)
+            text = rendered.text
+        else:
+            text = source
+        if len(text) > MAX_CHARS:
+            raise ValueError(f"document of {len(text)} characters is longer than the limit of {MAX_CHARS}")
+        if not text.strip():
+            return []
+        with _gc_paused():
+            norm = normalize(text, self.model.char_table)
+            a = self._analyse(text, norm)
+            span = _span_map(norm)
+            if html:
+                mapper = _SpanMapper(source, rendered)
+                to_text = span
+                span = lambda s, e: mapper.span(to_text(s, e))  # noqa: E731  (the page's range of a text span)
+            return _record_values(a, span, source)[1]
+
+    def extract_flat(self, items: Iterable[Item], evidence: bool = False, html: Optional[bool] = None,
+                     errors: str = "strict", encoding: Optional[str] = None, first: int = 0) -> FlatBatch:
+        """The flat records (``medins_ie.flat``) of a batch of documents, extracted in this process.
+
+        ``items`` are texts, paths (``os.PathLike``: read with the encoding detected, as ``extract_file``
+        does) or ``(document id, text or path)`` pairs; a bare text's id is its position (from ``first``),
+        a path's id the path. ``html``: ``None`` reads files that look like HTML as HTML and texts as plain
+        text; ``True``/``False`` forces either. ``errors``/``encoding`` are those of ``medins_ie.io.read_file``.
+        A document that fails gives no rows and an ``(id, reason)`` entry in ``errors``; the batch goes on.
+        """
+        _check_flat_options(errors, html)
+        ids: list[str] = []
+        rows: list[tuple] = []
+        failed: list[tuple[str, str]] = []
+        for n, item in enumerate(items, first):
+            doc_id, source = _split_item(item, n)
+            ids.append(doc_id)
+            try:
+                text, is_html = _read_source(source, html, errors, encoding)
+                rows.extend(_flat.rows(doc_id, self._flat_values(text, is_html), evidence))
+            except Exception as exc:  # a bad document never stops a batch: it becomes an error row
+                failed.append((doc_id, _reason(exc)))
+        return FlatBatch.from_rows(ids, rows, failed)
 
     # ---------------------------------------------------------------- many documents
     def pipe(self, texts: Iterable[str], batch_size: int = 16, n_process: int = 1) -> Iterator[Document]:
@@ -187,38 +207,77 @@ class Extractor:
             for text in texts:
                 yield self._safe_extract(text)
             return
+        # plain str only: a str subclass from the caller's script need not exist in a worker
+        for docs in self._parallel((_shippable(b) for b in _batches(texts, max(1, batch_size))), n_process,
+                                   lambda batch: [self._safe_extract(t) for t in batch],
+                                   _worker_batch, (), _unpack):
+            yield from docs
+
+    def pipe_flat(self, items: Iterable[Item], batch_size: int = 32, n_process: int = 1, evidence: bool = False,
+                  html: Optional[bool] = None, errors: str = "strict",
+                  encoding: Optional[str] = None) -> Iterator[FlatBatch]:
+        """Extract many documents as flat records: one ``FlatBatch`` per ``batch_size`` documents, in input order.
+
+        The batch path: no ``Document`` is built; with ``n_process > 1`` the rows are made in worker
+        processes (files are read there too) and travel as columns. Items and options are those of
+        ``extract_flat``; bare texts are numbered by their position in ``items``. Failed documents are
+        listed in each batch's ``errors``.
+        """
+        _check_flat_options(errors, html)
+        n_process = (os.cpu_count() or 1) if n_process < 1 else n_process
         batch_size = max(1, batch_size)
-        # the calling process is one of the n workers: it takes every n-th batch itself, so only the other
-        # batches pay for shipping documents between processes
-        with ProcessPoolExecutor(max_workers=n_process - 1, mp_context=_worker_context(),
+        options = (evidence, html, errors, encoding)
+        numbered = _batches(enumerate(items), batch_size)
+        if n_process == 1:
+            for batch in numbered:
+                yield self.extract_flat([it for _, it in batch], *options, first=batch[0][0])
+            return
+        yield from self._parallel(
+            numbered, n_process,
+            lambda batch: self.extract_flat([it for _, it in batch], *options, first=batch[0][0]),
+            _worker_flat, options, _unpack_flat)
+
+    def _parallel(self, batches: Iterable[list], n_process: int, local: Callable[[list], Any],
+                  remote: Callable[..., bytes], options: tuple, receive: Callable[[bytes, list], Any]) -> Iterator[Any]:
+        """``local(batch)`` for each batch, in order, with ``n_process - 1`` worker processes sharing the work.
+
+        The calling process is one of the n workers. The workers always have ``2`` batches each queued; whenever
+        the oldest result is not back yet, the caller takes the next batch from the input itself instead of
+        waiting. So neither side idles when the other is slower (another program on the machine, a long
+        document), and only the workers' batches pay for shipping documents between processes. A worker runs
+        ``remote(batch, *options)``, and ``receive(payload, batch)`` turns what it sent back into ``local``'s
+        result. Results come out in input order; at most ``8 * n_process`` batches are held at once.
+        """
+        workers = n_process - 1
+        depth, limit = 2 * workers, 8 * n_process
+        source = iter(batches)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
                                  initializer=_init_worker, initargs=(str(self.model.path),)) as pool:
-            batches = enumerate(_batches(texts, batch_size))
-            window: deque = deque()   # [batch or future, documents once known], in input order
-            more = True
+            window: deque = deque()   # [future or None, result once known, batch], in input order
+            exhausted = False
             while True:
-                while more and len(window) < 4 * n_process:  # bounded look-ahead: memory stays flat
-                    nxt = next(batches, None)
-                    if nxt is None:
-                        more = False
+                queued = sum(1 for w in window if w[1] is None and not w[0].done())
+                while not exhausted and queued < depth and len(window) < limit:
+                    batch = next(source, None)
+                    if batch is None:
+                        exhausted = True
                         break
-                    k, batch = nxt
-                    window.append([batch if k % n_process == 0 else pool.submit(_worker_batch, _shippable(batch)),
-                                   None, batch])
+                    window.append([pool.submit(remote, batch, *options), None, batch])
+                    queued += 1
                 if not window:
                     return
                 head = window[0]
-                if head[1] is None and isinstance(head[0], list):
-                    head[1] = [self._safe_extract(t) for t in head[0]]
-                elif head[1] is None and not head[0].done():
-                    # rather than wait for a worker, do a later batch of our own
-                    todo = next((w for w in window if w[1] is None and isinstance(w[0], list)), None)
-                    if todo is not None:
-                        todo[1] = [self._safe_extract(t) for t in todo[0]]
-                        continue
+                if head[1] is None and not head[0].done() and not exhausted and len(window) < limit:
+                    batch = next(source, None)   # rather than wait for a worker, do the next batch here
+                    if batch is None:
+                        exhausted = True
+                    else:
+                        window.append([None, local(batch), batch])
+                    continue
                 if head[1] is None:
-                    head[1] = _unpack(head[0].result(), head[2])
+                    head[1] = receive(head[0].result(), head[2])
                 window.popleft()
-                yield from head[1]
+                yield head[1]
 
     def _safe_extract(self, text: object) -> Document:
         if isinstance(text, _NotText):
@@ -229,6 +288,116 @@ class Extractor:
         except Exception as exc:  # a bad page must never stop a batch; the warning says what happened
             return Document(text=text if isinstance(text, str) else None,
                             meta=Meta(warnings=[f"{type(exc).__name__}: {exc}"]))
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What the stages found in one document (normalized coordinates), before public objects are made."""
+
+    original: str
+    norm: Normalized
+    info: DocInfo
+    bound: list[Bound]
+    quantities: list
+    periods: list
+    terms: list
+    tables: list
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # the stages allocate many small acyclic objects; pausing the cyclic collector saves about a third
+    # of the run time, and it is switched back on (if it was on) afterwards
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _span_map(norm: Normalized) -> SpanMap:
+    """Normalized span -> span of the original text (memoised; the identity when nothing was cut)."""
+    if len(norm.offsets.norm_starts) == 1 and norm.offsets.orig_starts[0] == 0:
+        return lambda s, e: (s, e)
+    cache: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def span(s: int, e: int) -> tuple[int, int]:
+        hit = cache.get((s, e))
+        if hit is None:
+            hit = cache[(s, e)] = norm.span(s, e)
+        return hit
+    return span
+
+
+def _record_values(a: Analysis, span: SpanMap, source: str) -> tuple[dict[int, str], list[RecordValues]]:
+    """The public fields of every record, in record order, and the record id of each bound index.
+
+    The one definition of a record's fields: ``Extractor._build`` wraps them in ``Record`` objects and the
+    batch path writes them as flat rows (``medins_ie.flat.rows``). ``span`` maps a normalized span to a span
+    of ``source``, the string the record's texts are cut from.
+    """
+    bound = a.bound
+    order = sorted(range(len(bound)), key=lambda i: (bound[i].q.start, bound[i].q.end))
+    ids = {i: f"r{n + 1}" for n, i in enumerate(order)}
+    values: list[RecordValues] = []
+    for i in order:
+        b = bound[i]
+        s, e = span(b.q.start, b.q.end)
+        period = None
+        if b.period is not None:
+            ptext, pspan = None, None
+            if b.period_span is not None:
+                pspan = span(*b.period_span)
+                ptext = source[pspan[0]:pspan[1]]
+            period = (ptext, pspan, b.period.start, b.period.end, b.period.kind)
+        evidence = []
+        for role, es, ee in b.evidence:
+            es, ee = span(es, ee)
+            evidence.append((role, source[es:ee], (es, ee)))
+        if b.period_span is not None:
+            es, ee = span(*b.period_span)
+            evidence.append(("period", source[es:ee], (es, ee)))
+        values.append((ids[i], b.type, float(b.value), b.unit, source[s:e], (s, e), b.scheme, b.account, b.metric,
+                       b.measure, b.status, period, b.region, b.qualifiers, evidence,
+                       ids.get(b.related) if b.related is not None else None))
+    return ids, values
+
+
+def _check_flat_options(errors: str, html: object) -> None:
+    """Refuse bad batch options up front (not once per document, as error rows)."""
+    if errors not in ("strict", "replace"):
+        raise ValueError(f"errors must be 'strict' or 'replace', not {errors!r}")
+    if html not in (None, True, False):
+        raise TypeError(f"html must be None (detect), True or False, not {html!r}")
+
+
+def _split_item(item: object, n: int) -> tuple[str, object]:
+    """``(document id, source)`` of one batch item (a bare text is numbered ``n``, a path named by itself)."""
+    if isinstance(item, tuple) and len(item) == 2:
+        return str(item[0]), item[1]
+    if isinstance(item, os.PathLike):
+        return os.fspath(item), item
+    return str(n), item
+
+
+def _read_source(source: object, html: Optional[bool], errors: str, encoding: Optional[str]) -> tuple[str, bool]:
+    """The text of one source (a path is read with its encoding detected) and whether to read it as HTML."""
+    if isinstance(source, os.PathLike):
+        from .html import looks_like_html
+        from .io import read_file
+
+        text = read_file(source, errors=errors, encoding=encoding).text
+        return text, looks_like_html(text) if html is None else html
+    text = _check_text(source)
+    return text, bool(html)
+
+
+def _reason(exc: BaseException) -> str:
+    """One line that says why a document failed."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _within(items: list, spans: list[tuple[int, int]]) -> list:
@@ -370,6 +539,19 @@ def _shippable(batch: list) -> list:
     """The batch as plain ``str`` (a str subclass from the caller's script need not exist in a worker)."""
     return [t if type(t) is str else str.__str__(t) if isinstance(t, str) else _NotText(type(t).__name__)
             for t in batch]
+
+
+def _worker_flat(batch: list, *options: Any) -> bytes:
+    """The flat records of a batch in a worker, as one pickle of plain columns."""
+    assert _WORKER is not None
+    result = _WORKER.extract_flat([it for _, it in batch], *options, first=batch[0][0])
+    return pickle.dumps((result.documents, tuple(result.columns[n] for n in _flat.NAMES), result.errors),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack_flat(payload: bytes, batch: list) -> FlatBatch:
+    documents, columns, errors = pickle.loads(payload)
+    return FlatBatch(documents, dict(zip(_flat.NAMES, columns)), errors)
 
 
 def _unpack(payload: bytes, texts: list) -> list[Document]:

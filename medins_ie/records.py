@@ -168,14 +168,12 @@ class Document(DataClassJsonMixin):
 
     def to_dict(self, encode_json: bool = False) -> dict[str, Any]:  # type: ignore[override]
         """The document as plain dicts and lists (same shape as dataclasses-json's, several times faster)."""
-        out = _plain(self)
-        del out["text"]
-        return out
+        return _document_dict(self)
 
     def to_json(self, **kwargs: Any) -> str:  # type: ignore[override]
         """JSON text; ``ensure_ascii`` defaults to False so Chinese stays readable."""
         kwargs.setdefault("ensure_ascii", False)
-        return json.dumps(self.to_dict(), **kwargs)
+        return json.dumps(_document_dict(self), **kwargs)
 
     def to_dataframe(self, document: Optional[str] = None) -> Any:
         """The records as a ``pandas.DataFrame``, one row per record (needs pandas; see ``medins_ie.frames``)."""
@@ -192,6 +190,105 @@ class Document(DataClassJsonMixin):
 
         return document_html(self, text, name=name, title=title)
 
+    @classmethod
+    def from_dict(cls, kvs: Any, *, infer_missing: bool = False) -> "Document":  # type: ignore[override]
+        """The ``Document`` that ``to_dict`` produced (exact round trip); a malformed dict raises ``ValueError``."""
+        try:
+            return _document(kvs)
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a medins_ie Document: {type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def from_json(cls, s: Any, *, parse_float: Any = None, parse_int: Any = None,  # type: ignore[override]
+                  parse_constant: Any = None, infer_missing: bool = False, **kw: Any) -> "Document":
+        """The ``Document`` that ``to_json`` produced (exact round trip)."""
+        return cls.from_dict(json.loads(s, parse_float=parse_float, parse_int=parse_int,
+                                        parse_constant=parse_constant, **kw))
+
+
+# ------------------------------------------------------------------ JSON shape, written out per class
+# dataclasses-json inspects the type hints of every field on every call (hundreds of ms for a large document);
+# these encode and decode the same shape directly. ``test_api`` checks them against dataclasses-json.
+
+def _lst(span: Optional[Span]) -> Optional[list]:
+    return None if span is None else list(span)
+
+
+def _tup(span: Optional[list]) -> Optional[tuple]:
+    return None if span is None else tuple(span)
+
+
+def _period_dict(p: Optional[Period]) -> Optional[dict[str, Any]]:
+    if p is None:
+        return None
+    return {"text": p.text, "span": _lst(p.span), "start": p.start, "end": p.end, "kind": p.kind}
+
+
+def _record_dict(r: Record) -> dict[str, Any]:
+    return {"id": r.id, "type": r.type, "value": r.value, "unit": r.unit, "text": r.text, "span": list(r.span),
+            "scheme": r.scheme, "account": r.account, "metric": r.metric, "measure": r.measure, "status": r.status,
+            "period": _period_dict(r.period), "region": r.region,
+            "qualifiers": _plain(r.qualifiers) if r.qualifiers else {},
+            "evidence": [{"role": e.role, "text": e.text, "span": list(e.span)} for e in r.evidence],
+            "related": r.related}
+
+
+def _cell_dict(c: Cell) -> dict[str, Any]:
+    return {"row": c.row, "col": c.col, "text": c.text, "span": _lst(c.span), "row_header": list(c.row_header),
+            "col_header": list(c.col_header), "record": c.record, "value": c.value, "unit": c.unit}
+
+
+def _document_dict(doc: Document) -> dict[str, Any]:
+    m = doc.meta
+    return {
+        "records": [_record_dict(r) for r in doc.records],
+        "entities": [{"label": e.label, "text": e.text, "span": list(e.span), "value": e.value}
+                     for e in doc.entities],
+        "meta": {"title": m.title, "title_span": _lst(m.title_span), "issuer": m.issuer, "region": m.region,
+                 "published": m.published, "report_period": _period_dict(m.report_period), "status": m.status,
+                 "warnings": list(m.warnings)},
+        "findings": [{"kind": f.kind, "severity": f.severity, "message": f.message, "records": list(f.records),
+                      "expected": f.expected, "observed": f.observed, "relative_gap": f.relative_gap}
+                     for f in doc.findings],
+        "tables": [{"id": t.id, "caption": t.caption, "span": _lst(t.span), "unit_note": t.unit_note,
+                    "layout": t.layout, "header_rows": [list(h) for h in t.header_rows],
+                    "cells": [_cell_dict(c) for c in t.cells]} for t in doc.tables],
+    }
+
+
+def _period(d: Optional[dict]) -> Optional[Period]:
+    if d is None:
+        return None
+    return Period(d["text"], _tup(d.get("span")), d.get("start"), d.get("end"), d.get("kind"))
+
+
+def _record(d: dict) -> Record:
+    return Record(d["id"], d["type"], float(d["value"]), d["unit"], d["text"], tuple(d["span"]),
+                  d.get("scheme"), d.get("account"), d.get("metric", "other"), d.get("measure", "level"),
+                  d.get("status", "actual"), _period(d.get("period")), d.get("region"),
+                  d["qualifiers"] if "qualifiers" in d else {},
+                  [Evidence(e["role"], e["text"], tuple(e["span"])) for e in d.get("evidence", ())],
+                  d.get("related"))
+
+
+def _cell(d: dict) -> Cell:
+    return Cell(d["row"], d["col"], d["text"], _tup(d.get("span")), d.get("row_header", []),
+                d.get("col_header", []), d.get("record"), d.get("value"), d.get("unit"))
+
+
+def _document(d: dict) -> Document:
+    m = d.get("meta") or {}
+    meta = Meta(m.get("title"), _tup(m.get("title_span")), m.get("issuer"), m.get("region"), m.get("published"),
+                _period(m.get("report_period")), m.get("status", "actual"), m.get("warnings", []))
+    return Document(
+        records=[_record(r) for r in d.get("records", ())],
+        entities=[Entity(e["label"], e["text"], tuple(e["span"]), e.get("value")) for e in d.get("entities", ())],
+        meta=meta,
+        findings=[Finding(f["kind"], f["severity"], f["message"], f.get("records", []), f.get("expected"),
+                          f.get("observed"), f.get("relative_gap")) for f in d.get("findings", ())],
+        tables=[Table(t["id"], t["caption"], tuple(t["span"]), t.get("unit_note"), t.get("layout", ""),
+                      t.get("header_rows", []), [_cell(c) for c in t.get("cells", ())]) for t in d.get("tables", ())],
+    )
 
 
 def pack(doc: Document) -> tuple:
