@@ -440,6 +440,27 @@ class Relater:
         for child in root.children:
             self._bind_node(child)
         self._restate_title()
+        self._rate_parts()
+
+    def _rate_parts(self) -> None:
+        """Amounts right after a rate in its sentence that add up to it are parts of the rate
+        (``按每人340元的标准筹资,农民自缴60元,各级财政配套280元``: 60 and 280 are per person too)."""
+        bound = self.bound
+        for i, whole in enumerate(bound):
+            if whole.measure not in ("per_capita", "per_visit", "per_month") or whole.table:
+                continue
+            run: list[Bound] = []
+            total = 0.0
+            for part in bound[i + 1:i + 6]:
+                if part.sentence != whole.sentence or part.measure != "level" or \
+                        (part.type, part.unit) != (whole.type, whole.unit):
+                    break
+                run.append(part)
+                total += part.value
+                if len(run) >= 2 and abs(total - whole.value) <= 0.005 * abs(whole.value):
+                    for p in run:
+                        p.measure = whole.measure
+                    break
 
     def _restate_title(self) -> None:
         """A figure of the title that the body states again takes the fields of the body's figure
