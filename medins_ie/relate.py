@@ -766,6 +766,17 @@ class Relater:
                 frame.last_measure[0] in ("per_capita", "per_visit", "per_month") and \
                 self._to_value.search(self.doc, frame.last_measure[1], q.start):
             measure = frame.last_measure[0]  # "次均费用由8632元降至8176元": the new level of the same rate
+        if measure == "level" and cue is None and frame.last_measure is not None and \
+                frame.last_measure[0] in ("per_capita", "per_visit", "per_month") and \
+                _LIST_GAP.match(self.doc[frame.last_measure[1]:q.start]):
+            measure = frame.last_measure[0]  # "分别为14236元、8127元和4953元": every item of the list
+        elif measure == "level" and cue is None and "分别" in self.doc[max(0, q.start - 8):q.start]:
+            # "次均住院费用10842元,…在三级、二级…分别为14236元、8127元": the same rate, broken down
+            rate = next((self.bound[i] for i in reversed(frame.levels) if self.bound[i].measure in
+                         ("per_capita", "per_visit", "per_month") and
+                         (self.bound[i].type, self.bound[i].unit) == (qtype, unit)), None)
+            if rate is not None:
+                measure = rate.measure
         if measure == "level" and frame.parent_record is not None and cue is None:
             whole = self.bound[frame.parent_record]
             if whole.measure in ("per_capita", "per_visit", "per_month") and (whole.type, whole.unit) == (qtype, unit):
