@@ -535,10 +535,13 @@ class Relater:
             if carried and not base.includes:
                 base = base.copy()
                 base.includes = carried
-            if before is not None and parent is None and before.state.period is not None and \
-                    before.state.period is not base.period and not before.state.period.since:
-                # the period a paragraph states holds for its next sentences until another is named
-                base = base.overlay(before.state.restrict(self.model.scoping["sentence"]))
+            if before is not None and parent is None:
+                # what a paragraph states (its period, by the scoping policy) holds for its next sentences
+                # until another is named
+                carry = before.state.restrict(self.model.scoping["sentence"])
+                if before.state.period is None or before.state.period is base.period or before.state.period.since:
+                    carry.period = None
+                base = base.overlay(carry)
             if before is not None and (before.state.metrics or before.state.prior_metrics):
                 # the metric words of the paragraph so far stay a last resort for a figure whose unit
                 # neither the metric in force nor a default suits ("…住院6128人(次)812.64万元" after 补偿)
