@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
-from .model import Model, ModelError, load_model
+from .model import Model, ModelError, Place, load_model
 from .pipeline import Extractor
 from .records import Cell, Document, Entity, Evidence, Finding, Meta, Period, Record, Table
 
@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 __all__ = ["extract", "extract_file", "extract_html", "load", "Extractor", "Document", "Record", "Entity",
-           "Evidence", "Finding", "Meta", "Period", "Table", "Cell", "Model", "ModelError", "load_model", "__version__"]
+           "Evidence", "Finding", "Meta", "Period", "Table", "Cell", "Model", "ModelError", "Place", "load_model",
+           "division", "__version__"]
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +41,12 @@ def load(model: Union[str, Path, None] = None) -> Extractor:
 def extract(text: str) -> Document:
     """Extract every figure of one report (a ``str``) with the default model."""
     return _default().extract(text)
+
+
+def division(region: str, within: Optional[str] = None) -> Optional[Place]:
+    """The division (GB/T 2260 code, name, level, parent) a record's ``region`` names, in the default model's
+    gazetteer: ``medins_ie.division(r.region, doc.meta.region)``; see ``Extractor.division``."""
+    return _default().division(region, within)
 
 
 def extract_html(html: str, extractor: Optional[Extractor] = None) -> Document:

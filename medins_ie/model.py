@@ -148,6 +148,7 @@ class Model:
     stocks: frozenset[str] = frozenset()
     qualifier_siblings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     places: dict[str, Place] = field(default_factory=dict)   # surface as written -> division
+    place_candidates: dict[str, tuple[Place, ...]] = field(default_factory=dict)  # surface -> every division
     scoping: dict[str, frozenset[str]] = field(default_factory=dict)   # boundary -> fields that pass it
     place_suffixes: frozenset[str] = frozenset()   # the last characters of full place names (市, 县, 区 …)
     place_names: frozenset[str] = frozenset()      # full place names, found from their suffix
@@ -441,14 +442,21 @@ def _check_meta(path: Path, taxonomy: Taxonomy, qualifier_fields: tuple[str, ...
     return meta
 
 
-def _load_regions(path: Path, fold: _Folder, places: dict[str, "Place"]) -> dict[str, str]:
+def _load_regions(path: Path, fold: _Folder, places: dict[str, tuple["Place", ...]]) -> dict[str, str]:
     """Region surfaces -> their label. A region is labelled as the text writes it (安徽, 安徽省, 延边州): the
-    gazetteer's names and aliases, and the extra names of ``regions.tsv`` (provinces' short forms)."""
+    gazetteer's names and aliases, and the extra names of ``regions.tsv`` (provinces' short forms), which
+    also learn the division of a name on their row that the gazetteer knows (浙江 -> 浙江省's)."""
     regions: dict[str, str] = {surface: surface for surface in places}
     for _, row in _rows(path, ("name", "aliases (comma-separated)"), 1):
+        surfaces = [fold.surface(x.strip()) for x in [row[0]] + (row[1].split(",") if len(row) > 1 else [])
+                    if x.strip()]
+        known = next((places[x] for x in surfaces if x in places), None)
         for surface in [row[0]] + (row[1].split(",") if len(row) > 1 else []):
             if surface.strip():
                 regions[fold.surface(surface.strip())] = surface.strip()
+        if known is not None:
+            for x in surfaces:
+                places.setdefault(x, known)
     return regions
 
 
@@ -716,8 +724,9 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
     char_table = build_char_table(None, extra)
     fold = _Folder(char_table)
 
-    places = _load_places(lex / "divisions.tsv", fold)
-    regions = _load_regions(lex / "regions.tsv", fold, places)
+    place_candidates = _load_place_candidates(lex / "divisions.tsv", fold)
+    places = {surface: found[0] for surface, found in place_candidates.items()}
+    regions = _load_regions(lex / "regions.tsv", fold, place_candidates)
     terms, metric_lines = _load_terms(lex / "terms.tsv", taxonomy, regions, fold, qualifier_fields)
     units = _load_units(lex / "units.tsv", taxonomy, fold)
     multipliers = _load_multipliers(lex / "multipliers.tsv", fold)
@@ -773,7 +782,7 @@ def _load_model_cached(root_str: str, stamp: tuple = ()) -> Model:
                             for group in meta.get("qualifier_groups", []) for k in group},
         per_units=per_units,
         qualifier_fields=qualifier_fields,
-        places=places,
+        places=places, place_candidates=place_candidates,
         scoping=_load_scoping(pat / "scoping.tsv"),
         continuation_words=tuple(fold.surface(w) for _, w in _word_lines(pat / "continuation.txt")),
         programme_schemes=_scheme_set(meta, "programme_schemes", taxonomy, root / "meta.json"),
@@ -811,9 +820,9 @@ def _load_scoping(path: Path) -> dict[str, frozenset[str]]:
     return policy
 
 
-def _load_places(path: Path, fold: _Folder) -> dict[str, Place]:
-    """Every surface of the gazetteer (full names and aliases) -> its division; the first code wins a clash."""
-    places: dict[str, Place] = {}
+def _load_place_candidates(path: Path, fold: _Folder) -> dict[str, tuple[Place, ...]]:
+    """Every surface of the gazetteer -> all the divisions it can name, in file order (朝阳区: Beijing's first)."""
+    places: dict[str, tuple[Place, ...]] = {}
     levels = ("province", "city", "county")
     for n, row in _rows(path, ("code", "name", "level", "parent", "aliases (comma-separated)"), 3):
         code, name, level = row[0], row[1], row[2]
@@ -822,10 +831,11 @@ def _load_places(path: Path, fold: _Folder) -> dict[str, Place]:
         if level not in levels:
             raise ModelError(path, n, f"unknown level {level!r}", "the level is one of " + ", ".join(levels))
         place = Place(code, name, level, row[3] if len(row) > 3 else "")
-        places.setdefault(fold.surface(name), place)
-        for alias in (row[4].split(",") if len(row) > 4 else []):
-            if alias.strip():
-                places.setdefault(fold.surface(alias.strip()), place)
+        surfaces = [fold.surface(name)] + [fold.surface(a.strip()) for a in (row[4].split(",") if len(row) > 4 else [])
+                                           if a.strip()]
+        for surface in dict.fromkeys(surfaces):
+            if place not in places.get(surface, ()):
+                places[surface] = places.get(surface, ()) + (place,)
     return places
 
 

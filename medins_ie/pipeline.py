@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Union
 from . import flat as _flat
 from .flat import FlatBatch, RecordValues
 from .meta import DocInfo, document_info
-from .model import Model, load_model
+from .model import Model, Place, load_model
 from .normalize import Normalized, normalize
 from .records import Document, Entity, Evidence, Meta, Period, Record, pack, unpack
 from .recognize import find_periods, find_quantities, find_terms
@@ -57,6 +57,27 @@ class Extractor:
 
     def __repr__(self) -> str:
         return f"Extractor(model={str(self.model.path)!r})"
+
+    def division(self, region: str, within: Optional[str] = None) -> Optional[Place]:
+        """The administrative division (GB/T 2260 code, full name, level, parent code) a record's ``region``
+        names, from the model's gazetteer; None for 全国, unknown places and anything that is not a str.
+
+        A name several divisions share (朝阳区, 新华区) resolves to the one under ``within`` (say the
+        document's ``meta.region``) when that is known, else to the first in the gazetteer.
+        """
+        if not isinstance(region, str):
+            return None
+        fold = self.model.char_table
+        found = self.model.place_candidates.get(region.translate(fold).strip(), ())
+        if len(found) > 1 and isinstance(within, str):
+            outer = self.division(within)
+            if outer is not None:
+                prefix = outer.code[:2] if outer.level == "province" else outer.code[:4] \
+                    if outer.level == "city" else outer.code
+                inside = [p for p in found if p.code.startswith(prefix)]
+                if inside:
+                    return inside[0]
+        return found[0] if found else None
 
     # ---------------------------------------------------------------- one document
     def extract(self, text: str) -> Document:

@@ -138,3 +138,16 @@ def test_reloading_an_edited_model_copy_reads_it_again(tmp_path):
         fh.write("长期照护保险\tscheme\tlong_term_care\n")
     os.utime(terms, ns=(time.time_ns(), time.time_ns() + 10**9))
     assert medins_ie.load(model).extract(text).records[0].scheme == "long_term_care"
+
+
+def test_a_region_resolves_to_its_division_code():
+    # a county the text names, a province's short form, and a name two cities share
+    assert medins_ie.division("会宁县").code == "620422"
+    assert medins_ie.division("浙江").code == "330000"
+    assert medins_ie.division("朝阳区").code == "110105"  # the gazetteer's first (Beijing)
+    assert medins_ie.division("朝阳区", within="长春市").code == "220104"
+    assert medins_ie.division("全国") is None and medins_ie.division("某县") is None
+    assert medins_ie.division(None) is None  # type: ignore[arg-type]
+    doc = medins_ie.extract("会宁县医疗保障局\n2024年全县城乡居民参保18.96万人。")
+    regions = {medins_ie.division(r.region, doc.meta.region).code for r in doc.records}
+    assert regions == {"620422"}
