@@ -248,3 +248,23 @@ def test_default_model_loads_and_error_pickles():
     err = ModelError("x.tsv", 3, "bad", "write y")
     again = pickle.loads(pickle.dumps(err))
     assert (again.line, again.hint, str(again)) == (3, "write y", str(err))
+
+
+def test_every_model_file_is_installed_with_the_package():
+    # a file the package-data globs miss is absent from a non-editable install, and the model would load
+    # without it (optional files default to empty): the packaged extractor would quietly bind less
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    dirs = {package: root / folder for package, folder in config["package-dir"].items()}
+    missed = []
+    for path in sorted((root / "models").rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".py":
+            continue
+        package = next((p for p, d in dirs.items() if d == path.parent), None)
+        globs = config["package-data"].get(package, []) if package else []
+        if not any(fnmatch.fnmatch(path.name, g) for g in globs):
+            missed.append(str(path.relative_to(root)))
+    assert not missed, f"not in [tool.setuptools.package-data]: {missed}"
