@@ -62,7 +62,9 @@ NOISE_KINDS = ("chrome_block", "spam", "chrome", "footer", "meta")
 NOISE_KEYS = ("kind", "pattern")
 HEADING_KEYS = ("level", "pattern")
 MAX_HEADING_LEVEL = 9
-REQUIRED_FILES = ("taxonomy.json", "lexicons/terms.tsv", "lexicons/units.tsv")
+# a missing optional file reads as empty; these would leave an extractor that quietly binds far less
+REQUIRED_FILES = ("taxonomy.json", "lexicons/terms.tsv", "lexicons/units.tsv", "patterns/periods.jsonl",
+                  "patterns/words.tsv", "patterns/scoping.tsv")
 # meta.json keys the code reads, with the JSON type each must have (other keys are allowed and ignored)
 META_TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str, "version": str, "language": str, "description": str, "pipeline": list,
