@@ -146,9 +146,20 @@ class Browser:
 
     def click_element(self, selector: str) -> None:
         """Scroll the first element matching ``selector`` into view and click its centre with the mouse."""
-        box = self.eval(f"""(() => {{ const e = document.querySelector({json.dumps(selector)});
-            if (!e) return null; e.scrollIntoView({{block: "center"}});
-            const r = e.getClientRects()[0]; return [r.left + r.width / 2, r.top + r.height / 2]; }})()""")
+        # measured after fonts and two frames, and again until the point hits the element: on a loaded
+        # machine the layout can still move after the load event, and a click would land on a neighbour
+        box = self.eval(f"""(async () => {{ const e = document.querySelector({json.dumps(selector)});
+            if (!e) return null;
+            await document.fonts.ready;
+            let x = 0, y = 0;
+            for (let k = 0; k < 10; k++) {{
+              e.scrollIntoView({{block: "center"}});
+              await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+              const r = e.getClientRects()[0]; x = r.left + r.width / 2; y = r.top + r.height / 2;
+              const hit = document.elementFromPoint(x, y);
+              if (hit && (hit === e || e.contains(hit))) break;
+            }}
+            return [x, y]; }})()""")
         if box is None:
             raise BrowserError(f"nothing matches {selector!r}")
         self.click(*box)
