@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from .recognize import PeriodSpec
@@ -22,8 +23,15 @@ class Resolved:
         return int(self.end[:4])
 
 
+@lru_cache(maxsize=4096)
 def _last_day(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
+
+
+@lru_cache(maxsize=4096)
+def _months(year: int, m1: int, m2: int) -> "Resolved":
+    """Months m1..m2 of one year as an interval (cached: every figure of a report asks for the same few)."""
+    return Resolved(_iso(year, m1, 1), _iso(year, m2, _last_day(year, m2)), "interval")
 
 
 def _shift_year(iso: str, years: int) -> str:
@@ -102,4 +110,4 @@ def _resolve(spec: PeriodSpec, year: Optional[int], stock: bool,
         return Resolved(_iso(y, 1, 1), end, "interval")
     if m1 > m2:
         m1, m2 = m2, m1
-    return Resolved(_iso(y, m1, 1), _iso(y, m2, _last_day(y, m2)), "interval")
+    return _months(y, m1, m2)

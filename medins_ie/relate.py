@@ -240,6 +240,7 @@ class Relater:
         self._change = words["change"]
         self._benchmark = tuple(words["benchmark"])
         self._policy = tuple(words["policy"])
+        self._policy_re = re.compile("|".join(map(re.escape, self._policy)) or "(?!)")
         self._after_metric = model.after_metric
         self._change_before, self._change_after = _direction_patterns(model)
         self._copula = tuple(words["copula"])
@@ -1018,6 +1019,8 @@ class Relater:
         每胎次800元提高至1200元), not a figure measured above or below one (起付标准以上的费用)."""
         floor = max(0, pos - 40)
         doc = self.doc
+        if not self._policy_re.search(doc, floor, pos):
+            return False  # most figures: no policy word near them at all
         start = max(doc.rfind(",", floor, pos), doc.rfind(";", floor, pos), doc.rfind("。", floor, pos),
                     doc.rfind("\n", floor, pos), floor - 1) + 1
         clause = doc[start:pos]
