@@ -218,6 +218,7 @@ class _Frame:
     resp_levels: list = field(default_factory=list)        # the figures a 分别 after them distributes over
     resp_j: int = 0
     base_cue: Optional[str] = None                         # the comparison base in force (环比: difference)
+    base_asof: bool = False                                # that base is a date (比上年末): stocks compared at dates
     list_item: Optional[tuple] = None                      # (account, end) of the last figure, for lists
     last_measure: Optional[tuple] = None                   # (measure, end) of the last figure
 
@@ -424,6 +425,8 @@ class Relater:
                             frame.cue = ev
                         if a.label in ("yoy_change", "difference"):
                             frame.base_cue = a.label  # "环比增加3.1万人,增长0.2%": the base holds for the clause group
+                            if self.doc[term.end - 1] in "末底":
+                                frame.base_asof = True  # 较上年末: the base is a date
                     else:
                         frame.sign = -1 if a.label == "-" else 1
             else:  # qualifier: the first of its key in a clause stands, a later clause replaces it
@@ -665,6 +668,7 @@ class Relater:
                 if item.comparison:  # "比2023年末净增1.12万人": a change against that date
                     frame.cue = (self._comparison_measure(item, frames), s, e)
                     frame.base_cue = frame.cue[0]
+                    frame.base_asof = item.asof
                 elif item.asof and state.period is not None and state.period.since and state.period.start < s:
                     state.period = replace(item, start_from=state.period)  # 自X以来…截至Y
                 elif item.dateline:
@@ -878,6 +882,14 @@ class Relater:
             # "今年起…救助比例由65%提高到70%": the old value held the year before
             year = int(period.start[:4]) - (1 if raised < 0 else 0)
             period = Resolved(f"{year}-01-01", f"{year}-12-31", "interval")
+        if stock and frame.base_asof and measure in ("yoy_change", "difference") and period is not None and \
+                period.kind == "interval" and period_spec is None:
+            # "参加职工医保812.53万人,较上年末增加14.27万人": a stock compared with last year-end is a year-end
+            # figure, and so is the change (when nothing in the text dated them)
+            period = Resolved(period.end, period.end, "instant")
+            if rel is not None and rel.period is not None and rel.period.kind == "interval" and \
+                    rel.period.end == period.end and rel.period_span is None:
+                rel.period = period
         region = state.region[0] if state.region else None
         status_ev = state.status
         if status_ev is not None and state.status_clause >= 0 and state.status_clause != clause:

@@ -135,3 +135,13 @@ def test_an_unknown_scoping_boundary_is_refused(tmp_path):
     (copy / "patterns" / "scoping.tsv").write_text("paragraf\tperiod\n", encoding="utf-8")
     with pytest.raises(medins_ie.ModelError, match="unknown boundary"):
         medins_ie.load(copy)
+
+
+def test_a_stock_compared_with_last_year_end_is_a_year_end_figure():
+    doc = medins_ie.extract("青山县2024年医疗保障事业发展统计公报\n\n按险种分,参加职工医保8.53万人,较上年末增加0.27万人,"
+                            "增幅3.27%。全年职工医保基金收入3.2亿元,较上年增长5.1%。\n")
+    for text in ("8.53万人", "0.27万人", "3.27%"):
+        assert period(find(doc, text)) == ("2024-12-31", "2024-12-31"), text
+    # a flow compared with last year stays the year
+    for text in ("3.2亿元", "5.1%"):
+        assert period(find(doc, text)) == ("2024-01-01", "2024-12-31"), text
