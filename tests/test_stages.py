@@ -54,6 +54,13 @@ def test_segment_marks_noise_and_headings(model):
     assert lines[5].label is None  # a numbered paragraph whose first clause holds a figure has no label
 
 
+def test_gambling_spam_lines_are_noise_and_give_no_records(model):
+    doc = ("某娱乐城_真人百家乐_注册即送38元\n一、基金收入\n2025年职工医保基金收入1.2亿元。\n"
+           "线上娱乐城 首存即送100%彩金 每日返水1.8%\n")
+    assert [ln.kind for ln in segment(doc, model)][0] == "noise"
+    assert [r.text for r in medins_ie.extract(doc).records] == ["1.2亿元"]
+
+
 # ---------------------------------------------------------------- recognize
 @pytest.mark.parametrize("text,value,type_,unit", [
     ("7.82亿元", 782000000.0, "amount", "CNY"),
