@@ -1366,7 +1366,10 @@ def _bind_table(t: FoundTable, relater: "Relater") -> None:
             else:
                 hints = row_hints + own_col + outer
             q = _cell_quantity(cell, scope, hints, prose_factor, model)
-            cue = row_cue or (col_cues[c] if c < len(col_cues) else None)  # rows may be wider than the header
+            col_cue = col_cues[c] if c < len(col_cues) else None  # rows may be wider than the header
+            # a column of changes (同比增减%) changes whatever the row measures, even a rate (次均费用)
+            cue = col_cue if col_cue is not None and col_cue[0] in ("yoy_change", "difference") else (
+                row_cue or col_cue)
             idx = relater.bind_cell(q, scope, cue, base.status)
             if idx is not None:
                 t.cell_records[(r, c)] = idx
