@@ -72,7 +72,7 @@ META_TYPES: dict[str, type | tuple[type, ...]] = {
     "place_pattern": str, "national_words": list, "title_words": list, "published_labels": list,
     "issuer_labels": list, "qualifier_groups": list, "place_stop_chars": str,
     "short_place_left": str, "title_place_pattern": str, "place_column_words": list, "programme_schemes": list,
-    "unfunded_metric_words": list, "classifiers": list, "policy_metrics": list,
+    "unfunded_metric_words": list, "classifiers": list, "policy_metrics": list, "case_classifiers": list,
 }
 
 

@@ -731,6 +731,10 @@ class Relater:
                 not _HAN.match(self.doc, q.end):  # "组成3个检查组" counts the noun after it
             # "机构2875个": a classifier counts what the metric in force counts
             unit = "institution" if natural_count(model, metric) == "institution" else unit
+        elif q.unit_surface in model.meta.get("case_classifiers", ()) and \
+                natural_count(model, metric) in ("person", "person_time"):
+            # "结算出院病例4.37万例" counts discharges (visits); "查处违规参保人38例" persons
+            unit = natural_count(model, metric)  # type: ignore[assignment]
         kind = f"{qtype}:{unit}"
         allowed = model.metric_units.get(metric or "", ())
         if metric is not None and not (qtype in allowed or kind in allowed) and (metric, kind) in model.metric_by_unit:
