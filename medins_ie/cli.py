@@ -359,13 +359,24 @@ def _add_extract_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=_positive_int, default=1, metavar="N",
                    help="extract with N processes (Extractor.pipe's worker pool; 0: one per CPU)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no warnings (errors still show)")
-    p.add_argument("--model", help="path to a model folder (default: the packaged model)")
+    add_input_options(p, "fail (strict) or replace them and warn on stderr")
+    add_batch_options(p)
+
+
+def add_input_options(p: argparse.ArgumentParser, errors_help: str,
+                      model_help: str = "path to a model folder (default: the packaged model)") -> None:
+    """The options every command that reads documents shares: model, encoding, errors, HTML or not."""
+    p.add_argument("--model", help=model_help)
     p.add_argument("--encoding", help="force an input encoding (default: detect UTF-8, GB18030/GBK, Big5)")
     p.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                   help="undecodable bytes: fail (strict) or replace them and warn on stderr")
+                   help="undecodable bytes: " + errors_help)
     p.add_argument("--html", action="store_true", help="treat input as HTML (default: detect)")
     p.add_argument("--no-html", action="store_true", help="never treat input as HTML")
-    add_batch_options(p)
+
+
+def html_option(args: argparse.Namespace) -> Optional[bool]:
+    """``--html``/``--no-html`` as ``extract_flat``'s ``html``: True, False, or None to detect."""
+    return True if args.html else False if args.no_html else None
 
 
 def _positive_int(value: str) -> int:
@@ -485,7 +496,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from .review import write_review
 
     return write_review(args.files, args.output, model=args.model, errors=args.errors, encoding=args.encoding,
-                        html=True if args.html else False if args.no_html else None, title=args.title)
+                        html=html_option(args), title=args.title)
 
 
 def add_review_parser(sub: Any) -> None:
@@ -494,12 +505,7 @@ def add_review_parser(sub: Any) -> None:
     p.add_argument("files", nargs="+", help="input files (- reads stdin); several get an index")
     p.add_argument("--output", "-o", help="write the page to this file instead of stdout")
     p.add_argument("--title", help="page title (default: the file name)")
-    p.add_argument("--model", help="path to a model folder (default: the packaged model)")
-    p.add_argument("--encoding", help="force an input encoding (default: detect UTF-8, GB18030/GBK, Big5)")
-    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                   help="undecodable bytes: fail (strict) or replace them and warn")
-    p.add_argument("--html", action="store_true", help="treat input as HTML (default: detect)")
-    p.add_argument("--no-html", action="store_true", help="never treat input as HTML")
+    add_input_options(p, "fail (strict) or replace them and warn")
     p.set_defaults(func=cmd_review)
 
 

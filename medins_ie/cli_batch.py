@@ -22,13 +22,10 @@ def add_extract_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--evidence", action="store_true", help="with --format parquet: fill the evidence column")
 
 
-def _html_option(args: argparse.Namespace) -> Optional[bool]:
-    return True if args.html else False if args.no_html else None
-
-
 def extract_parquet(args: argparse.Namespace) -> int:
     """``medins-ie extract FILES|DIRS --format parquet -o OUT``: flat records in OUT/records, failures in OUT/errors."""
     from . import load
+    from .cli import html_option
     from .flat import ParquetSink
     from .inputs import list_inputs
 
@@ -55,7 +52,7 @@ def extract_parquet(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr, len(items), "documents")
     with ParquetSink(args.output) as sink:
         for batch in extractor.pipe_flat(items, n_process=args.jobs, evidence=args.evidence,
-                                         html=_html_option(args), errors=args.errors, encoding=args.encoding):
+                                         html=html_option(args), errors=args.errors, encoding=args.encoding):
             sink.write(batch)
             for doc, reason in batch.errors:
                 progress.note(f"medins-ie: {doc}: {reason}")
@@ -77,12 +74,10 @@ def add_crawl_parser(sub: Any) -> None:
     p.add_argument("--glob", action="append", help="file pattern in folders (repeatable; default *.txt *.htm *.html)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier output instead of resuming it")
     p.add_argument("--evidence", action="store_true", help="fill the evidence column")
-    p.add_argument("--model", help="path to a model folder every worker can read (default: the packaged model)")
-    p.add_argument("--encoding", help="force an input encoding (default: detect)")
-    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                   help="undecodable bytes: an error row (strict) or replaced")
-    p.add_argument("--html", action="store_true", help="treat every input as HTML (default: detect)")
-    p.add_argument("--no-html", action="store_true", help="never treat input as HTML")
+    from .cli import add_input_options  # cli imports this module: its helpers are read at call time
+
+    add_input_options(p, "an error row (strict) or replaced",
+                      model_help="path to a model folder every worker can read (default: the packaged model)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_crawl)
 
@@ -95,6 +90,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"medins-ie crawl: {exc}", file=sys.stderr)
         return 2
+    from .cli import html_option
     from .inputs import PATTERNS, list_inputs
 
     try:
@@ -129,7 +125,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
         report = mdask.to_parquet(paths, args.output, client=client, partition_size=args.partition_size, paths=True,
                                   overwrite=args.overwrite, progress=show, model=args.model, evidence=args.evidence,
-                                  html=_html_option(args), errors=args.errors, encoding=args.encoding)
+                                  html=html_option(args), errors=args.errors, encoding=args.encoding)
     except ValueError as exc:
         print(f"medins-ie crawl: {exc}", file=sys.stderr)
         return 2
