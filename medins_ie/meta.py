@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 
 from .model import Model, Place
 from .periods import Resolved, resolve
@@ -40,15 +40,21 @@ class DocInfo:
     title_lines: list[int] = field(default_factory=list)
 
 
-def _find_title(doc: str, lines: list[Line], model: Model) -> Optional[int]:
-    words = model.meta.get("title_words", [])
+def _early_lines(lines: list[Line], limit: int) -> Iterator[tuple[int, Line]]:
+    """The first ``limit`` content lines (blank, noise and meta lines skipped), up to the first heading."""
     seen = 0
     for i, line in enumerate(lines):
         if line.kind in ("blank", "noise", "meta"):
             continue
         seen += 1
-        if seen > TITLE_SEARCH_LINES or line.kind == "heading":
-            return None
+        if seen > limit or line.kind == "heading":
+            return
+        yield i, line
+
+
+def _find_title(doc: str, lines: list[Line], model: Model) -> Optional[int]:
+    words = model.meta.get("title_words", [])
+    for i, line in _early_lines(lines, TITLE_SEARCH_LINES):
         text = doc[line.start:line.end].strip()
         if len(text) <= TITLE_MAX_LEN and any(w in text for w in words) and not text.endswith(("。", ":", ",")):
             return i
@@ -57,13 +63,7 @@ def _find_title(doc: str, lines: list[Line], model: Model) -> Optional[int]:
 
 def _find_headline(doc: str, lines: list[Line], model: Model) -> Optional[int]:
     """A news headline without a title word: an early short line that names a fund term, not a breadcrumb."""
-    seen = 0
-    for i, line in enumerate(lines):
-        if line.kind in ("blank", "noise", "meta"):
-            continue
-        seen += 1
-        if seen > HEADLINE_SEARCH_LINES or line.kind == "heading":
-            return None
+    for i, line in _early_lines(lines, HEADLINE_SEARCH_LINES):
         text = doc[line.start:line.end].strip().rstrip("|").strip()
         if not (8 <= len(text) <= TITLE_MAX_LEN) or ">" in text or "|" in text or text.endswith(("。", ":", ",", ";")):
             continue

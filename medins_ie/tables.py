@@ -92,13 +92,20 @@ class FoundTable:
 
 # ------------------------------------------------------------------ detection
 
-def _cells_of_row_line(doc: str, line: Line) -> list[RawCell]:
+def _split_line(doc: str, line: Line, sep: "re.Pattern[str]") -> list[RawCell]:
+    """The text between the separators of a line; the first and last piece may be empty."""
     text = doc[line.start:line.end]
-    cells, pos = [], 0
-    for m in SEP_ROW.finditer(text):
-        cells.append(_raw(text, pos, m.start(), line.start))
+    out, pos = [], 0
+    for m in sep.finditer(text):
+        out.append(_raw(text, pos, m.start(), line.start))
         pos = m.end()
-    cells.append(_raw(text, pos, len(text), line.start))
+    out.append(_raw(text, pos, len(text), line.start))
+    return out
+
+
+def _cells_of_row_line(doc: str, line: Line) -> list[RawCell]:
+    cells = _split_line(doc, line, SEP_ROW)
+    text = doc[line.start:line.end]
     if cells and not cells[0].text:
         cells = cells[1:]
     if cells and not cells[-1].text and text.rstrip().endswith("|"):
@@ -456,13 +463,7 @@ _YEAR_CELL = re.compile(r"^(?:19|20)\d{2}(?:年)?$")
 
 def _pipe_segments(doc: str, line: Line) -> list[RawCell]:
     """The text between the ``|`` of a line; the first and last segment may be empty."""
-    text = doc[line.start:line.end]
-    out, pos = [], 0
-    for m in _PIPE.finditer(text):
-        out.append(_raw(text, pos, m.start(), line.start))
-        pos = m.end()
-    out.append(_raw(text, pos, len(text), line.start))
-    return out
+    return _split_line(doc, line, _PIPE)
 
 
 def _join_segments(segs: list[RawCell], more: list[RawCell]) -> list[RawCell]:
