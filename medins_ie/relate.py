@@ -34,6 +34,7 @@ TITLE_CLAUSE = -3     # marks qualifiers that come from the document title
 _TOPIC = 1 << 30      # an account_clause that never lapses within its sentence
 BARE_GAP = 1          # a bare number must follow its metric word within this many characters
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+RATE_MEASURES = ("per_capita", "per_visit", "per_month")
 _PUNCT = re.compile(r"[,、;()。!?《》〔〕\[\]【】]|其中|分别")  # ":" joins a label to its value
 _CLAUSE_BREAK = re.compile(r"[,;。\n|]")
 _LIST_GAP = re.compile(r"^[、,和及与 ]*$")
@@ -451,7 +452,7 @@ class Relater:
         (``按每人340元的标准筹资,农民自缴60元,各级财政配套280元``: 60 and 280 are per person too)."""
         bound = self.bound
         for i, whole in enumerate(bound):
-            if whole.measure not in ("per_capita", "per_visit", "per_month") or whole.table:
+            if whole.measure not in RATE_MEASURES or whole.table:
                 continue
             run: list[Bound] = []
             total = 0.0
@@ -774,24 +775,22 @@ class Relater:
                 measure = "level"  # "按月均支出计算可支付4.1个月" is a number of months, not a rate
         if q.per_measure:  # "元/人次": the suffix says the measure (lexicons/per_units.tsv)
             measure = q.per_measure
-        if measure == "level" and frame.last_measure is not None and frame.last_measure[1] < q.start and \
-                frame.last_measure[0] in ("per_capita", "per_visit", "per_month") and \
-                self._to_value.search(self.doc, frame.last_measure[1], q.start):
-            measure = frame.last_measure[0]  # "次均费用由8632元降至8176元": the new level of the same rate
-        if measure == "level" and cue is None and frame.last_measure is not None and \
-                frame.last_measure[0] in ("per_capita", "per_visit", "per_month") and \
-                _LIST_GAP.match(self.doc[frame.last_measure[1]:q.start]):
-            measure = frame.last_measure[0]  # "分别为14236元、8127元和4953元": every item of the list
+        last = frame.last_measure
+        if measure == "level" and last is not None and last[1] < q.start and last[0] in RATE_MEASURES and (
+                self._to_value.search(self.doc, last[1], q.start) or
+                (cue is None and _LIST_GAP.match(self.doc[last[1]:q.start]))):
+            # "次均费用由8632元降至8176元": the new level of the same rate; "分别为14236元、8127元和4953元":
+            # every item of the list
+            measure = last[0]
         elif measure == "level" and cue is None and "分别" in self.doc[max(0, q.start - 8):q.start]:
             # "次均住院费用10842元,…在三级、二级…分别为14236元、8127元": the same rate, broken down
-            rate = next((self.bound[i] for i in reversed(frame.levels) if self.bound[i].measure in
-                         ("per_capita", "per_visit", "per_month") and
-                         (self.bound[i].type, self.bound[i].unit) == (qtype, unit)), None)
+            rate = next((self.bound[i] for i in reversed(frame.levels) if self.bound[i].measure in RATE_MEASURES
+                         and (self.bound[i].type, self.bound[i].unit) == (qtype, unit)), None)
             if rate is not None:
                 measure = rate.measure
         if measure == "level" and frame.parent_record is not None and cue is None:
             whole = self.bound[frame.parent_record]
-            if whole.measure in ("per_capita", "per_visit", "per_month") and (whole.type, whole.unit) == (qtype, unit):
+            if whole.measure in RATE_MEASURES and (whole.type, whole.unit) == (qtype, unit):
                 measure = whole.measure  # "人均筹资560元,其中个人缴纳180元": the parts of a rate are rates
         if cue is None:
             d = self._change_before.search(self.doc, max(0, q.start - 4), q.start)
@@ -877,15 +876,15 @@ class Relater:
             if period_spec is not None else None
         if period_spec is None and self.info.report is not None:
             period = self.info.report
-        raised = self._raised(q) if period is not None and (qtype != "count" or unit == "day") else 0
         if period is not None and period.kind == "interval" and period.start[:4] == period.end[:4] and \
-                (qtype != "count" or unit == "day") and (
-                    (raised and metric in model.meta.get("policy_metrics", ())) or (
-                        (raised or not period.end.endswith("12-31")) and self._policy_clause(q.start))):
+                (qtype != "count" or unit == "day"):
             # "补助标准由每胎次800元提高至1200元" in a half-year report: a parameter holds for its year;
             # "今年起…救助比例由65%提高到70%": the old value held the year before
-            year = int(period.start[:4]) - (1 if raised < 0 else 0)
-            period = Resolved(f"{year}-01-01", f"{year}-12-31", "interval")
+            raised = self._raised(q)
+            if (raised and metric in model.meta.get("policy_metrics", ())) or (
+                    (raised or not period.end.endswith("12-31")) and self._policy_clause(q.start)):
+                year = int(period.start[:4]) - (1 if raised < 0 else 0)
+                period = Resolved(f"{year}-01-01", f"{year}-12-31", "interval")
         if stock and frame.base_asof and measure in ("yoy_change", "difference") and period is not None and \
                 period.kind == "interval" and period_spec is None:
             # "参加职工医保812.53万人,较上年末增加14.27万人": a stock compared with last year-end is a year-end
@@ -926,7 +925,7 @@ class Relater:
                   parent=frame.parent_record, parent_soft=frame.soft, sentence=self.sentence_no,
                   q_text=self.doc[q.start:q.end])
         self.bound.append(b)
-        if measure in ("level", "per_capita", "per_visit", "per_month"):  # what a 其中 or a change refers to
+        if measure == "level" or measure in RATE_MEASURES:  # what a 其中 or a change refers to
             frame.last_level = len(self.bound) - 1
             frame.levels.append(frame.last_level)
         frame.list_item = (account_ev, q.end)
